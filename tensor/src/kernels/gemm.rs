@@ -1,0 +1,136 @@
+//! Single-precision matrix product, on the `gemm` crate's AVX-512/AVX2 kernels.
+//!
+//! Measured against `ndarray`'s own `dot` (matrixmultiply) with `cargo xtask bench sgemm`:
+//! see ARCHITECTURE.md for the figures that chose it.
+
+use ndarray::{ArrayView2, ArrayViewMut2};
+
+use crate::threads;
+
+/// Below this many multiply-adds (`m·n·k`), a product runs on one thread.
+const PARALLEL_FLOPS: usize = 1 << 18;
+
+/// `c = beta_c·c + a·b`, with `beta_c` either 0 (overwrite) or 1 (accumulate).
+///
+/// Any strides work, so transposed views cost nothing.
+///
+/// # Panics
+/// If the shapes do not chain: `a` is `m×k`, `b` is `k×n`, `c` is `m×n`.
+///
+/// ```
+/// use ndarray::array;
+/// let a = array![[1.0f32, 2.0], [3.0, 4.0]];
+/// let b = array![[1.0f32, 0.0], [0.0, 1.0]];
+/// let mut c = ndarray::Array2::<f32>::zeros((2, 2));
+/// derin_tensor::kernels::gemm::sgemm(a.view(), b.t(), c.view_mut(), false);
+/// assert_eq!(c, a);
+/// ```
+pub fn sgemm(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>, mut c: ArrayViewMut2<'_, f32>, accumulate: bool) {
+    let (m, k) = a.dim();
+    let (k2, n) = b.dim();
+    assert!(
+        k == k2 && c.dim() == (m, n),
+        "sgemm: cannot multiply {:?} by {:?} into {:?}",
+        a.shape(),
+        b.shape(),
+        c.shape()
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            c.fill(0.0);
+        }
+        return;
+    }
+    let threads = if m * n * k >= PARALLEL_FLOPS { threads::num_threads() } else { 1 };
+    let (a_s, b_s, c_s) = (a.strides().to_vec(), b.strides().to_vec(), c.strides().to_vec());
+    let (cp, ap, bp) = (c.as_mut_ptr(), a.as_ptr(), b.as_ptr());
+    let run = || {
+        // SAFETY: the pointers and strides come from live ndarray views whose shapes were
+        // checked above; `c` is borrowed mutably for the whole call, so nothing aliases it.
+        unsafe {
+            gemm::gemm(
+                m,
+                n,
+                k,
+                cp,
+                c_s[1],
+                c_s[0],
+                accumulate,
+                ap,
+                a_s[1],
+                a_s[0],
+                bp,
+                b_s[1],
+                b_s[0],
+                1.0,
+                1.0,
+                false,
+                false,
+                false,
+                if threads > 1 { gemm::Parallelism::Rayon(threads) } else { gemm::Parallelism::None },
+            )
+        }
+    };
+    if threads > 1 {
+        let run = SendPtrs(run);
+        threads::install(move || run.call());
+    } else {
+        run();
+    }
+}
+
+/// Raw pointers are not `Send`; the closure above only runs while `sgemm` holds the borrows.
+struct SendPtrs<F>(F);
+// SAFETY: the wrapped closure is run to completion inside `sgemm`, which owns the borrows.
+unsafe impl<F> Send for SendPtrs<F> {}
+
+impl<F: FnOnce()> SendPtrs<F> {
+    fn call(self) {
+        (self.0)()
+    }
+}
+
+/// Reference product by three loops, for tests of the fast path.
+pub fn sgemm_reference(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> ndarray::Array2<f32> {
+    let (m, k) = a.dim();
+    let n = b.dim().1;
+    ndarray::Array2::from_shape_fn((m, n), |(i, j)| {
+        (0..k).map(|p| a[[i, p]] as f64 * b[[p, j]] as f64).sum::<f64>() as f32
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    fn filled(m: usize, n: usize, seed: u32) -> Array2<f32> {
+        Array2::from_shape_fn((m, n), |(i, j)| (((i * 31 + j * 17 + seed as usize) % 23) as f32 - 11.0) / 7.0)
+    }
+
+    #[test]
+    fn matches_the_reference_on_odd_sizes_and_strides() {
+        for &(m, k, n) in &[(1, 1, 1), (3, 5, 7), (17, 33, 65), (64, 1, 9), (130, 70, 257)] {
+            let a = filled(m, k, 1);
+            let b = filled(n, k, 2); // used transposed
+            let mut c = Array2::zeros((m, n));
+            sgemm(a.view(), b.t(), c.view_mut(), false);
+            let r = sgemm_reference(a.view(), b.t());
+            for (x, y) in c.iter().zip(r.iter()) {
+                assert!((x - y).abs() <= 1e-4 * (1.0 + y.abs()), "{m}x{k}x{n}: {x} vs {y}");
+            }
+            sgemm(a.view(), b.t(), c.view_mut(), true);
+            assert!((c[[0, 0]] - 2.0 * r[[0, 0]]).abs() < 1e-3);
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "sgemm: cannot multiply [2, 3] by [2, 2] into [2, 2]")]
+    fn names_both_shapes() {
+        let mut c = Array2::zeros((2, 2));
+        sgemm(filled(2, 3, 0).view(), filled(2, 2, 0).view(), c.view_mut(), false);
+    }
+}

@@ -1,0 +1,3 @@
+//! Raw kernels on arrays and slices, used by the ops: GEMM, convolution, pooling.
+
+pub mod gemm;

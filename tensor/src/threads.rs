@@ -1,0 +1,60 @@
+//! The library's one thread pool and the size below which work stays on one thread.
+
+use std::sync::{Arc, OnceLock, RwLock};
+
+use rayon::ThreadPool;
+
+/// Elementwise work smaller than this many elements runs on the calling thread:
+/// measured with `cargo xtask bench elementwise` on the 2-core benchmark machine, a
+/// rayon split costs about 5 µs, which a 2-thread `add` only earns back from ~64 Ki
+/// elements on.
+pub const PARALLEL_THRESHOLD: usize = 1 << 16;
+
+fn slot() -> &'static RwLock<Arc<ThreadPool>> {
+    static POOL: OnceLock<RwLock<Arc<ThreadPool>>> = OnceLock::new();
+    POOL.get_or_init(|| RwLock::new(Arc::new(build(default_threads()))))
+}
+
+fn default_threads() -> usize {
+    ["DERIN_NUM_THREADS", "RAYON_NUM_THREADS"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok()?.parse::<usize>().ok().filter(|&n| n > 0))
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+fn build(n: usize) -> ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(|i| format!("derin-{i}"))
+        .build()
+        .expect("could not start the thread pool")
+}
+
+/// Sets the number of threads every kernel of the library uses (default: the
+/// `DERIN_NUM_THREADS` or `RAYON_NUM_THREADS` variable, else the number of cores).
+///
+/// ```
+/// derin_tensor::set_num_threads(2);
+/// assert_eq!(derin_tensor::num_threads(), 2);
+/// ```
+pub fn set_num_threads(n: usize) {
+    let n = n.max(1);
+    let mut pool = slot().write().expect("thread pool lock poisoned");
+    if pool.current_num_threads() != n {
+        *pool = Arc::new(build(n));
+    }
+}
+
+/// The number of threads the kernels use.
+pub fn num_threads() -> usize {
+    slot().read().expect("thread pool lock poisoned").current_num_threads()
+}
+
+/// Runs `f` inside the library's pool, so rayon calls in it use that pool's threads.
+pub fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if rayon::current_thread_index().is_some() {
+        return f();
+    }
+    let pool = slot().read().expect("thread pool lock poisoned").clone();
+    pool.install(f)
+}
