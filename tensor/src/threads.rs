@@ -4,15 +4,44 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use rayon::ThreadPool;
 
-/// Elementwise work smaller than this many elements runs on the calling thread:
-/// measured with `cargo xtask bench elementwise` on the 2-core benchmark machine, a
-/// rayon split costs about 5 µs, which a 2-thread `add` only earns back from ~64 Ki
-/// elements on.
-pub const PARALLEL_THRESHOLD: usize = 1 << 16;
+/// Elementwise work smaller than this many elements runs on the calling thread.
+///
+/// Chosen with `cargo xtask bench elementwise` on the 2-core benchmark machine: a
+/// one-thread `add` takes 0.7 µs at 4 Ki elements and 10.5 µs at 64 Ki, where the
+/// 2-thread version took 20 µs (the split and wake-up cost more than the work); only at
+/// 256 Ki elements (40 µs vs 45 µs) do two threads win, so that is the threshold.
+pub const PARALLEL_THRESHOLD: usize = 1 << 18;
 
 fn slot() -> &'static RwLock<Arc<ThreadPool>> {
     static POOL: OnceLock<RwLock<Arc<ThreadPool>>> = OnceLock::new();
-    POOL.get_or_init(|| RwLock::new(Arc::new(build(default_threads()))))
+    POOL.get_or_init(|| {
+        keep_freed_memory();
+        RwLock::new(Arc::new(build(default_threads())))
+    })
+}
+
+/// Makes glibc serve blocks up to 32 MiB from its heaps and keep freed memory, instead of
+/// mapping fresh zeroed pages for every large buffer and unmapping them on free.
+///
+/// Training allocates and frees the same activation-sized buffers every step; with
+/// glibc's defaults each one costs a `mmap`, page faults and a kernel page clear, which
+/// `perf` showed as a quarter of an MLP training step (the BENCHMARKS.md note on
+/// candle). Called once, when the thread pool starts.
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        unsafe extern "C" {
+            fn mallopt(param: i32, value: i32) -> i32;
+        }
+        const M_TRIM_THRESHOLD: i32 = -1;
+        const M_MMAP_THRESHOLD: i32 = -3;
+        // SAFETY: mallopt only changes allocator tuning parameters; both values are in
+        // the ranges glibc documents (mmap threshold at most 32 MiB on 64-bit).
+        unsafe {
+            mallopt(M_MMAP_THRESHOLD, 32 << 20);
+            mallopt(M_TRIM_THRESHOLD, 1 << 30);
+        }
+    }
 }
 
 fn default_threads() -> usize {

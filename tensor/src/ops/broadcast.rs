@@ -33,23 +33,21 @@ pub(crate) fn broadcast_or_panic(op: &str, a: &[usize], b: &[usize]) -> Vec<usiz
 
 /// `f` applied to every element, in parallel when the array is large.
 pub(crate) fn map(a: &ArrayD<f32>, f: impl Fn(f32) -> f32 + Sync + Send) -> ArrayD<f32> {
-    match a.as_slice_memory_order() {
-        Some(src) if a.is_standard_layout() => {
-            let mut out = vec![0.0f32; src.len()];
-            if src.len() >= PARALLEL_THRESHOLD {
-                threads::install(|| {
-                    out.par_chunks_mut(4096).zip(src.par_chunks(4096)).for_each(|(o, s)| {
-                        o.iter_mut().zip(s).for_each(|(o, &s)| *o = f(s));
-                    })
-                });
+    match a.as_slice() {
+        Some(src) => {
+            let out: Vec<f32> = if src.len() >= PARALLEL_THRESHOLD {
+                threads::install(|| src.par_iter().with_min_len(CHUNK).map(|&x| f(x)).collect())
             } else {
-                out.iter_mut().zip(src).for_each(|(o, &s)| *o = f(s));
-            }
+                src.iter().map(|&x| f(x)).collect()
+            };
             ArrayD::from_shape_vec(a.raw_dim(), out).expect("same length")
         }
-        _ => a.mapv(f),
+        None => a.mapv(f),
     }
 }
+
+/// Elements per rayon task: large enough that splitting costs little.
+const CHUNK: usize = 1 << 14;
 
 /// `f(a, b)` elementwise over the broadcast shape.
 pub(crate) fn zip_map(
@@ -58,22 +56,12 @@ pub(crate) fn zip_map(
     b: &ArrayD<f32>,
     f: impl Fn(f32, f32) -> f32 + Sync + Send,
 ) -> ArrayD<f32> {
-    if a.shape() == b.shape() && a.is_standard_layout() && b.is_standard_layout() {
-        let (sa, sb) = (a.as_slice().expect("standard"), b.as_slice().expect("standard"));
-        let mut out = vec![0.0f32; sa.len()];
-        if sa.len() >= PARALLEL_THRESHOLD {
-            threads::install(|| {
-                out.par_chunks_mut(4096).zip(sa.par_chunks(4096).zip(sb.par_chunks(4096))).for_each(|(o, (x, y))| {
-                    for i in 0..o.len() {
-                        o[i] = f(x[i], y[i]);
-                    }
-                })
-            });
+    if let (true, Some(sa), Some(sb)) = (a.shape() == b.shape(), a.as_slice(), b.as_slice()) {
+        let out: Vec<f32> = if sa.len() >= PARALLEL_THRESHOLD {
+            threads::install(|| sa.par_iter().zip(sb).with_min_len(CHUNK).map(|(&x, &y)| f(x, y)).collect())
         } else {
-            for i in 0..out.len() {
-                out[i] = f(sa[i], sb[i]);
-            }
-        }
+            sa.iter().zip(sb).map(|(&x, &y)| f(x, y)).collect()
+        };
         return ArrayD::from_shape_vec(a.raw_dim(), out).expect("same length");
     }
     let shape = broadcast_or_panic(op, a.shape(), b.shape());
