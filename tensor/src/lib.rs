@@ -35,7 +35,7 @@ pub use autograd::{BackwardCtx, GradMode, Gradients, is_grad_enabled, no_grad};
 pub use error::{Error, Result};
 pub use gradcheck::{GradCheck, GradCheckError, GradCheckReport, check_gradients};
 pub use init::{Rng, fans};
-pub use ops::broadcast_shapes;
+pub use ops::{PadMode, broadcast_shapes};
 pub use param::Param;
 pub use tensor::{Tensor, TensorId};
 pub use threads::{PARALLEL_THRESHOLD, install, num_threads, set_num_threads};
