@@ -114,7 +114,7 @@ impl GradCheck {
                 *moved.iter_mut().nth(index).expect("index in range") += delta;
                 let mut args = tracked.clone();
                 args[i] = leaf_like(input, moved);
-                no_grad(|| f(&args)).item() as f32
+                no_grad(|| f(&args)).item()
             };
             for (index, &g) in analytic.iter().enumerate() {
                 let (fp, fm) = (eval(index, h), eval(index, -h));

@@ -43,10 +43,10 @@ impl Drop for Inner {
         let Some(node) = self.node.take() else { return };
         let mut stack = node.into_inputs();
         while let Some(t) = stack.pop() {
-            if let Some(mut inner) = Arc::into_inner(t.inner) {
-                if let Some(node) = inner.node.take() {
-                    stack.extend(node.into_inputs());
-                }
+            if let Some(mut inner) = Arc::into_inner(t.inner)
+                && let Some(node) = inner.node.take()
+            {
+                stack.extend(node.into_inputs());
             }
         }
     }

@@ -34,7 +34,7 @@ fn scale(
     d: impl Fn(f32, f32) -> f32 + Sync + Send,
 ) -> ArrayD<f32> {
     // Bring x and y to grad's shape once, then one pass over all three.
-    let xy = zip_map("backward", x, y, |a, b| d(a, b));
+    let xy = zip_map("backward", x, y, d);
     zip_map("backward", grad, &xy, |g, s| g * s)
 }
 

@@ -94,7 +94,7 @@ impl Tensor {
         let len = self.shape()[axis];
         let size = len.div_ceil(n).max(1);
         let mut sizes = vec![size; len / size];
-        if len % size != 0 {
+        if !len.is_multiple_of(size) {
             sizes.push(len % size);
         }
         self.split(&sizes, axis)

@@ -149,7 +149,7 @@ fn infer_shape(from: &[usize], to: &[usize]) -> Vec<usize> {
     let known: usize = to.iter().filter(|&&d| d != Tensor::INFER).product();
     let mut shape = to.to_vec();
     if let Some(&i) = unknown.first() {
-        assert!(known > 0 && n % known == 0, "reshape: cannot reshape {from:?} into {to:?} (inferred axis)");
+        assert!(known > 0 && n.is_multiple_of(known), "reshape: cannot reshape {from:?} into {to:?} (inferred axis)");
         shape[i] = n / known;
     }
     assert_eq!(shape.iter().product::<usize>(), n, "reshape: cannot reshape {from:?} ({n} elements) into {shape:?}");
