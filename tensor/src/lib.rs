@@ -23,6 +23,7 @@ mod error;
 pub mod gradcheck;
 mod init;
 pub mod kernels;
+pub mod npy;
 mod ops;
 mod param;
 mod tensor;

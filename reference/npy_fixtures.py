@@ -1,0 +1,52 @@
+# Reference files produced with NumPy 2.4.6 on Python 3.11.7; rerun and update the tests if this changes.
+"""Writes the reference .npy files that derin-tensor's npy tests read.
+
+Generated with NumPy 2.4.6 (Python 3). Run from the repository root:
+
+    python3 reference/npy_fixtures.py
+
+The tests in tensor/src/npy/tests.rs hard-code the values defined here; change both together.
+"""
+
+import os
+
+import numpy as np
+
+OUT = os.path.join("tensor", "tests", "fixtures", "npy")
+
+
+def save(name, array, version=None):
+    path = os.path.join(OUT, name)
+    if version is None:
+        np.save(path, array)
+    else:
+        with open(path, "wb") as f:
+            np.lib.format.write_array(f, array, version=version)
+    print(f"{path}: dtype={array.dtype.str} shape={array.shape} "
+          f"fortran={np.isfortran(array)} version={version or 'default'}")
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    # float64, 2x3, C order.
+    save("f8_2x3.npy", np.array([[0.5, -1.25, 3.0], [1e-3, 2.5e10, -0.0]], dtype="<f8"))
+    # int64 labels, including 0 and a large value.
+    save("i8_labels.npy", np.array([3, 0, 9, 1, 123456789], dtype="<i8"))
+    # uint8 "image", 2x2x3: value = 10 * flat index + 5.
+    save("u1_image_2x2x3.npy", (np.arange(12, dtype="u1") * 10 + 5).reshape(2, 2, 3))
+    # float32, 2x3, C order: what derin-tensor's writer must reproduce byte for byte.
+    save("f4_c_2x3.npy", np.array([[1, 2, 3], [4, 5, 6]], dtype="<f4"))
+    # float32, 2x3, Fortran order (data stored column by column).
+    save("f4_fortran_2x3.npy", np.asfortranarray(np.array([[1, 2, 3], [4, 5, 6]], dtype="<f4")))
+    # big-endian int32, 4 values including negatives.
+    save("i4_big_endian.npy", np.array([1, -2, 65536, -2147483648], dtype=">i4"))
+    # 0-d float32 and an empty (0, 3) float32.
+    save("f4_scalar.npy", np.array(7.5, dtype="<f4"))
+    save("f4_empty_0x3.npy", np.zeros((0, 3), dtype="<f4"))
+    # Format versions 2.0 and 3.0 of the same float32 vector.
+    save("f4_v2.npy", np.array([1.5, -2.5, 4.0], dtype="<f4"), version=(2, 0))
+    save("f4_v3.npy", np.array([1.5, -2.5, 4.0], dtype="<f4"), version=(3, 0))
+
+
+if __name__ == "__main__":
+    main()
