@@ -36,9 +36,14 @@ pub use autograd::{BackwardCtx, GradMode, Gradients, is_grad_enabled, no_grad};
 pub use error::{Error, Result};
 pub use gradcheck::{GradCheck, GradCheckError, GradCheckReport, check_gradients};
 pub use init::{Rng, fans};
-pub use ops::{PadMode, broadcast_shapes};
+pub use ops::PadMode;
+pub use ops::broadcast_shapes;
 pub use param::Param;
 pub use tensor::{Tensor, TensorId};
+// conv/pool exports
+pub use ops::conv::{Conv1dOptions, Conv2dOptions, ConvTranspose1dOptions, ConvTranspose2dOptions, Padding, Padding1d};
+pub use ops::pool::{Pool1dOptions, Pool2dOptions};
+// end conv/pool exports
 pub use threads::{PARALLEL_THRESHOLD, install, num_threads, set_num_threads};
 
 pub use ndarray;

@@ -4,13 +4,17 @@ mod activation;
 mod binary;
 pub(crate) mod broadcast;
 mod compare;
+pub mod conv;
+mod dropout;
 mod index;
 mod join;
 mod matmul;
 mod pad;
+pub mod pool;
 mod reduce;
 mod shape;
 mod unary;
+mod upsample;
 
 pub use broadcast::broadcast_shapes;
 pub use pad::PadMode;

@@ -1,0 +1,178 @@
+//! Activation functions: the `Activation` enum, used as a layer option and as a layer.
+
+use derin_tensor::Tensor;
+
+use crate::error::Result;
+use crate::module::{Ctx, LayerCore, Module};
+
+/// An elementwise (softmax: along the last axis) non-linearity.
+///
+/// | variant | formula | range | typical use |
+/// |---|---|---|---|
+/// | `Linear` | `x` | ℝ | regression outputs, logits |
+/// | `Relu` | `max(0, x)` | [0, ∞) | the default hidden activation |
+/// | `Sigmoid` | `1 / (1 + e⁻ˣ)` | (0, 1) | the output of a binary classifier |
+/// | `Tanh` | `(eˣ − e⁻ˣ) / (eˣ + e⁻ˣ)` | (−1, 1) | inside recurrent cells |
+/// | `Softmax` | `eˣⁱ / Σⱼ eˣʲ` (last axis) | (0, 1), sums to 1 | the output of a multi-class classifier |
+/// | `LeakyRelu(α)` | `x` if `x > 0`, else `αx` | ℝ | against dying ReLUs (Keras' α = 0.3) |
+/// | `Elu(α)` | `x` if `x > 0`, else `α(eˣ − 1)` | (−α, ∞) | against dying ReLUs, smoother (α = 1) |
+/// | `Gelu` | `x·Φ(x)` | ≈ [−0.17, ∞) | transformers |
+/// | `Silu` | `x·σ(x)` (swish) | ≈ [−0.28, ∞) | deep CNNs (EfficientNet) |
+///
+/// ```
+/// use derin_nn::Activation;
+/// use derin_tensor::Tensor;
+/// let x = Tensor::from_vec(vec![-2.0, 0.5], &[1, 2]);
+/// assert_eq!(Activation::Relu.apply(&x).to_vec(), vec![0.0, 0.5]);
+/// assert_eq!(Activation::LeakyRelu(0.1).apply(&x).to_vec(), vec![-0.2, 0.5]);
+/// let p = Activation::Softmax.apply(&x).to_vec();
+/// assert!((p[0] + p[1] - 1.0).abs() < 1e-6);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub enum Activation {
+    /// The identity (Keras' `None`/`"linear"`), the default.
+    #[default]
+    Linear,
+    /// Rectified linear unit.
+    Relu,
+    /// Logistic sigmoid.
+    Sigmoid,
+    /// Hyperbolic tangent.
+    Tanh,
+    /// Softmax over the last axis.
+    Softmax,
+    /// Leaky ReLU with negative slope α.
+    LeakyRelu(f32),
+    /// Exponential linear unit with scale α.
+    Elu(f32),
+    /// Gaussian error linear unit.
+    Gelu,
+    /// Sigmoid-weighted linear unit (swish).
+    Silu,
+}
+
+impl Activation {
+    /// Applies the activation to `x` (softmax along the last axis).
+    ///
+    /// ```
+    /// # use derin_nn::Activation;
+    /// # use derin_tensor::Tensor;
+    /// let y = Activation::Sigmoid.apply(&Tensor::from_vec(vec![0.0], &[1]));
+    /// assert_eq!(y.to_vec(), vec![0.5]);
+    /// ```
+    pub fn apply(&self, x: &Tensor) -> Tensor {
+        match *self {
+            Activation::Linear => x.clone(),
+            Activation::Relu => x.relu(),
+            Activation::Sigmoid => x.sigmoid(),
+            Activation::Tanh => x.tanh(),
+            Activation::Softmax => x.softmax(x.ndim().saturating_sub(1)),
+            Activation::LeakyRelu(alpha) => x.leaky_relu(alpha),
+            Activation::Elu(alpha) => x.elu(alpha),
+            Activation::Gelu => x.gelu(),
+            Activation::Silu => x.silu(),
+        }
+    }
+}
+
+/// A layer that applies an [`Activation`] (Keras' `Activation` layer).
+///
+/// # Shapes
+/// Any input; the output has the input's shape.
+///
+/// ```
+/// use derin_nn::{Activation, ActivationLayer, Ctx, Module};
+/// use derin_tensor::Tensor;
+/// let layer = ActivationLayer::new(Activation::Tanh);
+/// let y = layer.forward(&Tensor::zeros(&[2, 3]), &mut Ctx::eval());
+/// assert_eq!(y.to_vec(), vec![0.0; 6]);
+/// assert_eq!(layer.name(), "activation");
+/// ```
+#[doc(alias = "Activation")]
+#[derive(Clone, Debug)]
+pub struct ActivationLayer {
+    core: LayerCore,
+    activation: Activation,
+}
+
+impl ActivationLayer {
+    /// A layer applying `activation`.
+    ///
+    /// ```
+    /// # use derin_nn::{Activation, ActivationLayer};
+    /// assert_eq!(ActivationLayer::new(Activation::Relu).activation(), Activation::Relu);
+    /// ```
+    pub fn new(activation: Activation) -> Self {
+        ActivationLayer { core: LayerCore::new("activation"), activation }
+    }
+
+    /// The activation it applies.
+    ///
+    /// ```
+    /// # use derin_nn::{Activation, ActivationLayer};
+    /// assert_eq!(ActivationLayer::new(Activation::Gelu).activation(), Activation::Gelu);
+    /// ```
+    pub fn activation(&self) -> Activation {
+        self.activation
+    }
+}
+
+impl Module for ActivationLayer {
+    fn forward(&self, x: &Tensor, _ctx: &mut Ctx) -> Tensor {
+        self.activation.apply(x)
+    }
+
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        Ok(input.to_vec())
+    }
+
+    fn type_name(&self) -> &'static str {
+        "Activation"
+    }
+
+    fn core(&self) -> &LayerCore {
+        &self.core
+    }
+
+    fn core_mut(&mut self) -> &mut LayerCore {
+        &mut self.core
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use derin_tensor::check_gradients;
+
+    #[test]
+    fn every_activation_has_a_correct_gradient() {
+        let all = [
+            Activation::Linear,
+            Activation::Relu,
+            Activation::Sigmoid,
+            Activation::Tanh,
+            Activation::Softmax,
+            Activation::LeakyRelu(0.3),
+            Activation::Elu(1.0),
+            Activation::Gelu,
+            Activation::Silu,
+        ];
+        let x = Tensor::from_vec(vec![-1.3, 0.4, 2.1, -0.2, 0.9, -2.5], &[2, 3]);
+        let w = Tensor::from_vec(vec![0.3, -1.1, 0.7, 1.5, -0.4, 0.2], &[2, 3]);
+        for a in all {
+            check_gradients(|xs| (a.apply(&xs[0]) * &w).sum_all(), &[x.clone()])
+                .unwrap_or_else(|e| panic!("{a:?}: {e}"));
+        }
+    }
+
+    #[test]
+    fn values_match_hand_computed_numbers() {
+        let x = Tensor::from_vec(vec![-1.0, 2.0], &[1, 2]);
+        let elu = Activation::Elu(1.0).apply(&x).to_vec();
+        assert!((elu[0] - ((-1.0f32).exp() - 1.0)).abs() < 1e-6 && elu[1] == 2.0);
+        let silu = Activation::Silu.apply(&x).to_vec();
+        assert!((silu[1] - 2.0 / (1.0 + (-2.0f32).exp())).abs() < 1e-6);
+        let sm = Activation::Softmax.apply(&x).to_vec();
+        assert!((sm[1] - 1.0 / (1.0 + (-3.0f32).exp())).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,67 @@
+//! The crate's one error type.
+
+/// Everything that can go wrong while building, compiling or training a model.
+///
+/// ```
+/// use derin_nn::Error;
+/// let e = Error::NotCompiled { operation: "fit" };
+/// assert_eq!(e.to_string(), "fit: the model is not compiled; call `compile` first");
+/// ```
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A layer cannot take an input of this shape (shapes exclude the batch axis).
+    #[error("{layer}: expected input {expected}, got {got:?}")]
+    InputShape {
+        /// The layer, as `name (Type)`.
+        layer: String,
+        /// What the layer accepts, in words.
+        expected: String,
+        /// The shape it was given.
+        got: Vec<usize>,
+    },
+    /// A layer added to a model does not fit the output of the layer before it.
+    #[error("cannot add {layer} after {previous}: {previous} outputs {previous_shape:?}, but {reason}")]
+    Incompatible {
+        /// The previous layer (or `input`), as `name (Type)`.
+        previous: String,
+        /// Its output shape, without the batch axis.
+        previous_shape: Vec<usize>,
+        /// The layer being added, as `name (Type)`.
+        layer: String,
+        /// Why the layer rejects that shape.
+        reason: String,
+    },
+    /// Two layers of one model share a name.
+    #[error("a layer named {name:?} is already in the model")]
+    DuplicateName {
+        /// The name.
+        name: String,
+    },
+    /// A hyperparameter is out of its valid range.
+    #[error("{what}: {value} is not in {range}")]
+    Hyperparameter {
+        /// The layer or option and the value's name.
+        what: String,
+        /// The value given.
+        value: f64,
+        /// The valid range.
+        range: &'static str,
+    },
+    /// Data given to `fit`, `evaluate`, `predict` or a loss do not fit the model.
+    #[error("{operation}: {reason}")]
+    Data {
+        /// The operation.
+        operation: &'static str,
+        /// What does not fit, naming both shapes.
+        reason: String,
+    },
+    /// `fit`, `evaluate` or `train_on_batch` before `compile`.
+    #[error("{operation}: the model is not compiled; call `compile` first")]
+    NotCompiled {
+        /// The operation.
+        operation: &'static str,
+    },
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;

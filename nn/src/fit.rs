@@ -1,0 +1,347 @@
+//! `fit`: the training loop, its options and the `History` it returns.
+
+use derin_data::Targets;
+use derin_tensor::{Rng, Tensor};
+
+use crate::callbacks::{EarlyStopper, EarlyStopping};
+use crate::error::{Error, Result};
+use crate::metric::Metric;
+use crate::module::{Ctx, Module};
+use crate::sequential::Sequential;
+use crate::train::{Accumulator, Scores, check_batch_size, check_targets, select_targets};
+
+/// Options of [`Sequential::fit`], with Keras' defaults.
+///
+/// `batch_size` chooses the flavour of gradient descent: the whole training set (batch
+/// gradient descent, "GD"), 1 (stochastic gradient descent, "SGD") or anything in between
+/// (mini-batch gradient descent; Keras' default 32).
+///
+/// ```
+/// use derin_nn::FitOptions;
+/// let o = FitOptions::default();
+/// assert_eq!((o.epochs, o.batch_size, o.validation_split, o.shuffle), (1, 32, 0.0, true));
+/// assert!(o.early_stopping.is_none() && o.class_weight.is_none());
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct FitOptions {
+    /// Passes over the training data.
+    pub epochs: usize,
+    /// Samples per gradient step.
+    pub batch_size: usize,
+    /// The fraction of samples, taken from the end before shuffling (as Keras), held out
+    /// for validation; in `[0, 1)`.
+    pub validation_split: f64,
+    /// Whether to reshuffle the training samples every epoch.
+    pub shuffle: bool,
+    /// Seed of the shuffling and of dropout masks.
+    pub seed: u64,
+    /// Print one line per epoch.
+    pub verbose: bool,
+    /// Stop when a monitored value stops improving (none by default).
+    pub early_stopping: Option<EarlyStopping>,
+    /// Weight of each class in the training loss (Keras' `class_weight`), one per class:
+    /// a sample's class is its label, the arg-max of its one-hot row, or, for a single
+    /// binary output, 0 or 1 (target above 0.5). The weighted loss is
+    /// `Σ wᵢ·lossᵢ / batch`; validation and `evaluate` stay unweighted.
+    pub class_weight: Option<Vec<f32>>,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            epochs: 1,
+            batch_size: 32,
+            validation_split: 0.0,
+            shuffle: true,
+            seed: 0,
+            verbose: false,
+            early_stopping: None,
+            class_weight: None,
+        }
+    }
+}
+
+/// The scores of one epoch: on the training batches (as they were trained on) and on the
+/// validation samples, if any.
+///
+/// ```
+/// use derin_nn::{EpochLog, Scores};
+/// let e = EpochLog { train: Scores { loss: 1.0, metrics: vec![] }, val: None };
+/// assert!(e.val.is_none());
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpochLog {
+    /// Training loss and metrics, averaged over the epoch's samples.
+    pub train: Scores,
+    /// Validation loss and metrics after the epoch.
+    pub val: Option<Scores>,
+}
+
+/// Per-epoch losses and metrics of a [`fit`](Sequential::fit) (Keras' `History`).
+///
+/// ```
+/// use derin_nn::{EpochLog, History, Metric, Scores};
+/// let s = |l| Scores { loss: l, metrics: vec![(Metric::Accuracy, 1.0 - l)] };
+/// let h = History { epochs: vec![EpochLog { train: s(0.5), val: Some(s(0.6)) }], stopped: None };
+/// assert_eq!(h.loss(), vec![0.5]);
+/// assert_eq!(h.val_loss(), vec![0.6]);
+/// assert_eq!(h.metric(Metric::Accuracy), vec![0.5]);
+/// ```
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct History {
+    /// One entry per finished epoch.
+    pub epochs: Vec<EpochLog>,
+    /// Why training stopped before the last epoch (early stopping, a non-finite loss),
+    /// if it did.
+    pub stopped: Option<String>,
+}
+
+impl History {
+    /// The training loss of each epoch.
+    ///
+    /// ```
+    /// # use derin_nn::History;
+    /// assert!(History::default().loss().is_empty());
+    /// ```
+    pub fn loss(&self) -> Vec<f32> {
+        self.epochs.iter().map(|e| e.train.loss).collect()
+    }
+
+    /// The validation loss of each epoch that has one.
+    ///
+    /// ```
+    /// # use derin_nn::History;
+    /// assert!(History::default().val_loss().is_empty());
+    /// ```
+    pub fn val_loss(&self) -> Vec<f32> {
+        self.epochs.iter().filter_map(|e| e.val.as_ref().map(|v| v.loss)).collect()
+    }
+
+    /// The training value of `metric` in each epoch.
+    ///
+    /// ```
+    /// # use derin_nn::{History, Metric};
+    /// assert!(History::default().metric(Metric::Accuracy).is_empty());
+    /// ```
+    pub fn metric(&self, metric: Metric) -> Vec<f32> {
+        self.epochs.iter().filter_map(|e| e.train.metric(metric)).collect()
+    }
+
+    /// The validation value of `metric` in each epoch.
+    ///
+    /// ```
+    /// # use derin_nn::{History, Metric};
+    /// assert!(History::default().val_metric(Metric::Accuracy).is_empty());
+    /// ```
+    pub fn val_metric(&self, metric: Metric) -> Vec<f32> {
+        self.epochs.iter().filter_map(|e| e.val.as_ref().and_then(|v| v.metric(metric))).collect()
+    }
+}
+
+impl Sequential {
+    /// Trains the model on `x`, `y` for `options.epochs` epochs of mini-batches.
+    ///
+    /// Every input and option is checked before the first step. A loss that turns NaN or
+    /// infinite stops training before that step is applied, so the weights stay the last
+    /// finite ones; [`History::stopped`] says where.
+    ///
+    /// # Errors
+    /// [`Error::NotCompiled`]; [`Error::Data`] when `x` is not `[n, input_shape…]`, `y`
+    /// does not hold `n` targets fitting the output, or `batch_size` is 0;
+    /// [`Error::Hyperparameter`] when `validation_split` is not in `[0, 1)`; [`Error::Data`]
+    /// when early stopping monitors a validation value without validation data, or a
+    /// metric that is not compiled.
+    ///
+    /// ```
+    /// use derin_data::Targets;
+    /// use derin_nn::{Activation, Dense, FitOptions, Loss, Metric, Sequential};
+    /// use derin_optim::{Adam, AdamConfig};
+    /// use derin_tensor::Tensor;
+    /// // Learn "is x₀ + x₁ > 0" from 64 points.
+    /// let xs: Vec<f32> = (0..128).map(|i| ((i * 37 % 23) as f32 - 11.0) / 5.0).collect();
+    /// let labels: Vec<f32> = xs.chunks(2).map(|p| f32::from(p[0] + p[1] > 0.0)).collect();
+    /// let (x, y) = (Tensor::from_vec(xs, &[64, 2]), Targets::Values(Tensor::from_vec(labels, &[64, 1])));
+    /// let mut m = Sequential::new(&[2]).add(Dense::new(1, Activation::Sigmoid)).unwrap();
+    /// let adam = Adam::try_new(AdamConfig { learning_rate: 0.1, ..AdamConfig::default() }).unwrap();
+    /// m.compile(Box::new(adam), Loss::BinaryCrossentropy { from_logits: false }, vec![Metric::Accuracy]);
+    /// let opts = FitOptions { epochs: 30, batch_size: 16, validation_split: 0.25, ..FitOptions::default() };
+    /// let h = m.fit(&x, &y, opts).unwrap();
+    /// assert_eq!(h.epochs.len(), 30);
+    /// assert!(h.loss()[29] < h.loss()[0]);
+    /// assert!(h.metric(Metric::Accuracy)[29] > 0.9);
+    /// assert_eq!(h.val_loss().len(), 30);
+    /// ```
+    pub fn fit(&mut self, x: &Tensor, y: &Targets, options: FitOptions) -> Result<History> {
+        self.fit_inner(x, y, None, options)
+    }
+
+    /// [`fit`](Sequential::fit) with separate validation data (Keras'
+    /// `validation_data=(x_val, y_val)`), scored after every epoch;
+    /// `options.validation_split` is then ignored, as in Keras.
+    ///
+    /// # Errors
+    /// As [`fit`](Sequential::fit), and [`Error::Data`] when `x_val`, `y_val` do not fit
+    /// the model.
+    ///
+    /// ```
+    /// use derin_data::Targets;
+    /// use derin_nn::{Activation, Dense, FitOptions, Loss, Sequential};
+    /// use derin_optim::Sgd;
+    /// use derin_tensor::Tensor;
+    /// let mut m = Sequential::new(&[1]).add(Dense::new(1, Activation::Linear)).unwrap();
+    /// m.compile(Box::new(Sgd::new()), Loss::MeanSquaredError, vec![]);
+    /// let (x, y) = (Tensor::ones(&[8, 1]), Targets::Values(Tensor::ones(&[8, 1])));
+    /// let (xv, yv) = (Tensor::ones(&[2, 1]), Targets::Values(Tensor::ones(&[2, 1])));
+    /// let h = m.fit_with_validation_data(&x, &y, &xv, &yv, FitOptions { epochs: 2, ..FitOptions::default() }).unwrap();
+    /// assert_eq!(h.val_loss().len(), 2);
+    /// assert!(m.fit_with_validation_data(&x, &y, &xv, &Targets::Labels(vec![0]), FitOptions::default()).is_err());
+    /// ```
+    pub fn fit_with_validation_data(
+        &mut self,
+        x: &Tensor,
+        y: &Targets,
+        x_val: &Tensor,
+        y_val: &Targets,
+        options: FitOptions,
+    ) -> Result<History> {
+        self.check_data("fit (validation data)", x_val, Some(y_val))?;
+        self.fit_inner(x, y, Some((x_val.clone(), y_val.clone())), options)
+    }
+
+    fn fit_inner(
+        &mut self,
+        x: &Tensor,
+        y: &Targets,
+        validation: Option<(Tensor, Targets)>,
+        options: FitOptions,
+    ) -> Result<History> {
+        self.check_data("fit", x, Some(y))?;
+        check_batch_size("fit", options.batch_size)?;
+        if !(0.0..1.0).contains(&options.validation_split) {
+            let what = "fit validation_split".to_string();
+            return Err(Error::Hyperparameter { what, value: options.validation_split, range: "[0, 1)" });
+        }
+        let (loss_fn, metrics) = match &self.compiled {
+            Some(c) => (c.loss, c.metrics.clone()),
+            None => return Err(Error::NotCompiled { operation: "fit" }),
+        };
+        check_targets("fit", &loss_fn, y)?;
+        self.check_class_weight(options.class_weight.as_deref())?;
+        if let Some((_, y_val)) = &validation {
+            check_targets("fit (validation data)", &loss_fn, y_val)?;
+        }
+        let n = x.shape()[0];
+        let split = if validation.is_some() { 0.0 } else { options.validation_split };
+        let n_train = n - (n as f64 * split) as usize;
+        let mut order: Vec<usize> = (0..n_train).collect();
+        let held_out: Vec<usize> = (n_train..n).collect();
+        let validation = match validation {
+            Some(data) => Some(data),
+            None if held_out.is_empty() => None,
+            None => Some((x.index_select(0, &held_out), select_targets(y, &held_out))),
+        };
+        let mut rng = Rng::seed(options.seed);
+        let mut ctx = Ctx::train(rng.next_seed());
+        let mut stopper = match options.early_stopping {
+            Some(rule) => Some(EarlyStopper::new(rule, validation.is_some(), &metrics)?),
+            None => None,
+        };
+        let mut history = History::default();
+        for epoch in 0..options.epochs {
+            if options.shuffle {
+                rng.shuffle(&mut order);
+            }
+            let mut acc = Accumulator::new(&metrics);
+            for (batch, idx) in order.chunks(options.batch_size).enumerate() {
+                let (xb, yb) = (x.index_select(0, idx), select_targets(y, idx));
+                let weights = options.class_weight.as_deref().map(|w| sample_weights(&yb, w));
+                let (loss, pred) = self.step(&xb, &yb, &mut ctx, weights.as_ref())?;
+                if !loss.is_finite() {
+                    let why = format!("loss became {loss} at epoch {}, batch {}; weights kept", epoch + 1, batch + 1);
+                    if options.verbose {
+                        println!("{why}");
+                    }
+                    history.stopped = Some(why);
+                    return Ok(history);
+                }
+                acc.add(&loss_fn, loss, &pred, &yb)?;
+            }
+            let train = acc.mean();
+            let val = match &validation {
+                Some((xv, yv)) => Some(self.evaluate(xv, yv, options.batch_size)?),
+                None => None,
+            };
+            if options.verbose {
+                println!("Epoch {}/{}{}", epoch + 1, options.epochs, line(&train, val.as_ref()));
+            }
+            let log = EpochLog { train, val };
+            let weights = [self.weights(), self.state_weights()].concat();
+            let stop = stopper.as_mut().and_then(|s| s.update(epoch, &log, &weights));
+            history.epochs.push(log);
+            if let Some(why) = stop {
+                if options.verbose {
+                    println!("{why}");
+                }
+                history.stopped = Some(why);
+                break;
+            }
+        }
+        Ok(history)
+    }
+}
+
+impl Sequential {
+    /// Checks one finite, non-negative weight per output class.
+    fn check_class_weight(&self, weights: Option<&[f32]>) -> Result<()> {
+        let Some(w) = weights else { return Ok(()) };
+        let classes = match self.output_shape().last() {
+            Some(1) | None => 2,
+            Some(&c) => c,
+        };
+        if w.len() != classes {
+            let reason = format!("class_weight has {} entries, the model's output has {classes} classes", w.len());
+            return Err(Error::Data { operation: "fit", reason });
+        }
+        if let Some(&bad) = w.iter().find(|v| !v.is_finite() || **v < 0.0) {
+            return Err(Error::Hyperparameter {
+                what: "fit class_weight".into(), value: bad.into(), range: "[0, ∞)"
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Each sample's class weight, `[batch]`.
+fn sample_weights(y: &Targets, weights: &[f32]) -> Tensor {
+    let classes: Vec<usize> = match y {
+        Targets::Labels(l) => l.clone(),
+        Targets::Values(v) => {
+            let n = v.shape().first().copied().unwrap_or(1);
+            let rows = v.reshape(&[n, v.len() / n.max(1)]);
+            if rows.shape()[1] == 1 {
+                rows.to_vec().iter().map(|&t| usize::from(t > 0.5)).collect()
+            } else {
+                rows.argmax(1, false).iter().copied().collect()
+            }
+        }
+        Targets::Unlabeled => Vec::new(),
+    };
+    let w: Vec<f32> = classes.iter().map(|&c| weights.get(c).copied().unwrap_or(1.0)).collect();
+    let n = w.len();
+    Tensor::from_vec(w, &[n])
+}
+
+/// ` - loss: 0.1234 - accuracy: 0.9876 - val_loss: …`, as Keras prints an epoch.
+fn line(train: &Scores, val: Option<&Scores>) -> String {
+    let mut out = format!(" - loss: {:.4}", train.loss);
+    for (m, v) in &train.metrics {
+        out += &format!(" - {}: {v:.4}", m.short_name());
+    }
+    if let Some(val) = val {
+        out += &format!(" - val_loss: {:.4}", val.loss);
+        for (m, v) in &val.metrics {
+            out += &format!(" - val_{}: {v:.4}", m.short_name());
+        }
+    }
+    out
+}

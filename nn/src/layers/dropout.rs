@@ -1,0 +1,94 @@
+//! `Dropout`: inverted dropout, active in training mode only.
+
+use derin_tensor::Tensor;
+
+use crate::error::{Error, Result};
+use crate::module::{Ctx, LayerCore, Module};
+
+/// Sets each input element to 0 with probability `rate` and scales the rest by
+/// `1 / (1 − rate)` in [`Mode::Train`](crate::Mode::Train); the identity in
+/// [`Mode::Eval`](crate::Mode::Eval). Masks come from the context's generator.
+///
+/// # Shapes
+/// Any input; the output has the input's shape.
+///
+/// ```
+/// use derin_nn::{Ctx, Dropout, Module};
+/// use derin_tensor::Tensor;
+/// let drop = Dropout::new(0.5).unwrap();
+/// let x = Tensor::ones(&[1, 100]);
+/// assert_eq!(drop.forward(&x, &mut Ctx::eval()).to_vec(), x.to_vec());
+/// let y = drop.forward(&x, &mut Ctx::train(0)).to_vec();
+/// assert!(y.iter().all(|&v| v == 0.0 || v == 2.0));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Dropout {
+    core: LayerCore,
+    rate: f32,
+}
+
+impl Dropout {
+    /// Dropout with drop probability `rate`.
+    ///
+    /// # Errors
+    /// [`Error::Hyperparameter`] if `rate` is not in `[0, 1)`.
+    ///
+    /// ```
+    /// # use derin_nn::Dropout;
+    /// assert!(Dropout::new(1.0).is_err());
+    /// assert_eq!(Dropout::new(0.2).unwrap().rate(), 0.2);
+    /// ```
+    pub fn new(rate: f32) -> Result<Self> {
+        if !(0.0..1.0).contains(&rate) {
+            return Err(Error::Hyperparameter { what: "Dropout rate".into(), value: rate.into(), range: "[0, 1)" });
+        }
+        Ok(Dropout { core: LayerCore::new("dropout"), rate })
+    }
+
+    /// The drop probability.
+    ///
+    /// ```
+    /// # use derin_nn::Dropout;
+    /// assert_eq!(Dropout::new(0.0).unwrap().rate(), 0.0);
+    /// ```
+    pub fn rate(&self) -> f32 {
+        self.rate
+    }
+}
+
+impl Module for Dropout {
+    fn forward(&self, x: &Tensor, ctx: &mut Ctx) -> Tensor {
+        if ctx.is_training() && self.rate > 0.0 { x.dropout(self.rate, &mut ctx.rng) } else { x.clone() }
+    }
+
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        Ok(input.to_vec())
+    }
+
+    fn type_name(&self) -> &'static str {
+        "Dropout"
+    }
+
+    fn core(&self) -> &LayerCore {
+        &self.core
+    }
+
+    fn core_mut(&mut self) -> &mut LayerCore {
+        &mut self.core
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_expected_value_and_is_seeded() {
+        let drop = Dropout::new(0.25).unwrap();
+        let x = Tensor::ones(&[1, 4000]);
+        let a = drop.forward(&x, &mut Ctx::train(7));
+        let b = drop.forward(&x, &mut Ctx::train(7));
+        assert_eq!(a.to_vec(), b.to_vec());
+        assert!((a.mean_all().item() - 1.0).abs() < 0.05);
+    }
+}

@@ -1,0 +1,46 @@
+//! Layers, activations, losses, metrics, `Sequential` models and the Keras-style training
+//! loop (`compile`, `fit`, `evaluate`, `predict`).
+//!
+//! Every layer implements [`Module`]: `forward` with a [`Ctx`] (training or inference
+//! mode, the generator dropout draws from, state updates), named weights
+//! (`dense/kernel`, `dense/bias`, trainable or frozen) and the output shape for an input
+//! shape, so that a [`Sequential`] model checks its shapes when it is built.
+//!
+//! ```
+//! use derin_nn::{Activation, Dense, Loss, Sequential};
+//! use derin_tensor::Tensor;
+//! let model = Sequential::new(&[4])
+//!     .add(Dense::new(8, Activation::Relu)).unwrap()
+//!     .add(Dense::new(3, Activation::Softmax)).unwrap();
+//! assert_eq!(model.output_shape(), &[3]);
+//! assert_eq!(model.count_params(), 4 * 8 + 8 + 8 * 3 + 3);
+//! let p = model.predict(&Tensor::ones(&[5, 4]), 32).unwrap();
+//! assert_eq!(p.shape(), &[5, 3]);
+//! assert!(Loss::SparseCategoricalCrossentropy { from_logits: false }.compute(&p, &derin_data::Targets::Labels(vec![0; 5])).is_ok());
+//! ```
+#![deny(missing_docs)]
+
+mod activation;
+mod callbacks;
+mod error;
+mod fit;
+mod layers;
+mod loss;
+mod metric;
+mod module;
+mod regularizer;
+mod sequential;
+mod summary;
+mod train;
+
+pub use activation::{Activation, ActivationLayer};
+pub use callbacks::{EarlyStopping, Monitor};
+pub use error::{Error, Result};
+pub use fit::{EpochLog, FitOptions, History};
+pub use layers::{Dense, Dropout, Flatten, Permute, Reshape};
+pub use loss::{EPSILON, Loss};
+pub use metric::Metric;
+pub use module::{Ctx, LayerCore, Mode, Module};
+pub use regularizer::Regularizer;
+pub use sequential::Sequential;
+pub use train::Scores;

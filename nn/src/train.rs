@@ -1,0 +1,296 @@
+//! `compile`, `train_on_batch`, `evaluate` and `predict`, and the checks they share.
+
+use derin_data::Targets;
+use derin_optim::Optimizer;
+use derin_tensor::{Tensor, no_grad};
+
+use crate::error::{Error, Result};
+use crate::loss::Loss;
+use crate::metric::Metric;
+use crate::module::{Ctx, Module};
+use crate::sequential::Sequential;
+
+/// What `compile` fixed: the optimizer, the loss and the metrics.
+pub(crate) struct Compiled {
+    pub(crate) optimizer: Box<dyn Optimizer>,
+    pub(crate) loss: Loss,
+    pub(crate) metrics: Vec<Metric>,
+}
+
+/// A loss and metric values, averaged over samples.
+///
+/// ```
+/// use derin_nn::{Metric, Scores};
+/// let s = Scores { loss: 0.3, metrics: vec![(Metric::Accuracy, 0.9)] };
+/// assert_eq!(s.metric(Metric::Accuracy), Some(0.9));
+/// assert_eq!(s.metric(Metric::MeanAbsoluteError), None);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scores {
+    /// The mean loss.
+    pub loss: f32,
+    /// Each compiled metric with its mean value.
+    pub metrics: Vec<(Metric, f32)>,
+}
+
+impl Scores {
+    /// The value of `metric`, if it was compiled.
+    ///
+    /// ```
+    /// # use derin_nn::{Metric, Scores};
+    /// assert_eq!(Scores { loss: 1.0, metrics: vec![] }.metric(Metric::Accuracy), None);
+    /// ```
+    pub fn metric(&self, metric: Metric) -> Option<f32> {
+        self.metrics.iter().find(|(m, _)| *m == metric).map(|(_, v)| *v)
+    }
+}
+
+impl Sequential {
+    /// Fixes the optimizer, the loss and the metrics for `fit`, `evaluate` and
+    /// `train_on_batch` (compiling again replaces them, optimizer state included).
+    ///
+    /// ```
+    /// use derin_nn::{Activation, Dense, Loss, Metric, Sequential};
+    /// use derin_optim::Adam;
+    /// let mut m = Sequential::new(&[2]).add(Dense::new(1, Activation::Sigmoid)).unwrap();
+    /// m.compile(Box::new(Adam::new()), Loss::BinaryCrossentropy { from_logits: false }, vec![Metric::Accuracy]);
+    /// assert!(m.is_compiled());
+    /// ```
+    pub fn compile(&mut self, optimizer: Box<dyn Optimizer>, loss: Loss, metrics: Vec<Metric>) {
+        self.compiled = Some(Compiled { optimizer, loss, metrics });
+    }
+
+    /// Whether [`compile`](Sequential::compile) was called.
+    ///
+    /// ```
+    /// # use derin_nn::Sequential;
+    /// assert!(!Sequential::new(&[1]).is_compiled());
+    /// ```
+    pub fn is_compiled(&self) -> bool {
+        self.compiled.is_some()
+    }
+
+    /// One gradient step on one batch, in training mode; returns the batch's loss
+    /// (computed before the step, weight penalties included).
+    ///
+    /// # Errors
+    /// [`Error::NotCompiled`]; [`Error::Data`] when `x` or `y` do not fit the model.
+    ///
+    /// ```
+    /// use derin_data::Targets;
+    /// use derin_nn::{Activation, Dense, Loss, Sequential};
+    /// use derin_optim::Sgd;
+    /// use derin_tensor::Tensor;
+    /// let mut m = Sequential::new(&[1]).add(Dense::new(1, Activation::Linear)).unwrap();
+    /// m.compile(Box::new(Sgd::new()), Loss::MeanSquaredError, vec![]);
+    /// let (x, y) = (Tensor::ones(&[4, 1]), Targets::Values(Tensor::full(&[4, 1], 3.0)));
+    /// let first = m.train_on_batch(&x, &y).unwrap();
+    /// let second = m.train_on_batch(&x, &y).unwrap();
+    /// assert!(second < first);
+    /// ```
+    pub fn train_on_batch(&mut self, x: &Tensor, y: &Targets) -> Result<f32> {
+        self.check_data("train_on_batch", x, Some(y))?;
+        let compiled = self.compiled.as_ref().ok_or(Error::NotCompiled { operation: "train_on_batch" })?;
+        check_targets("train_on_batch", &compiled.loss, y)?;
+        let mut ctx = Ctx::train(self.rng.next_seed());
+        Ok(self.step(x, y, &mut ctx, None)?.0)
+    }
+
+    /// Forward, loss, backward and an optimizer step; returns the loss and the
+    /// predictions. Per-sample `weights` scale each sample's loss. A non-finite loss is
+    /// returned without stepping.
+    pub(crate) fn step(
+        &mut self,
+        x: &Tensor,
+        y: &Targets,
+        ctx: &mut Ctx,
+        weights: Option<&Tensor>,
+    ) -> Result<(f32, Tensor)> {
+        let loss_fn = self.compiled.as_ref().ok_or(Error::NotCompiled { operation: "train" })?.loss;
+        let pred = self.forward(x, ctx);
+        let mut loss = match weights {
+            Some(w) => (loss_fn.per_sample(&pred, y)? * w).mean_all(),
+            None => loss_fn.compute(&pred, y)?,
+        };
+        if let Some(penalty) = self.regularization_loss() {
+            loss = loss + penalty;
+        }
+        let value = loss.item();
+        if !value.is_finite() {
+            return Ok((value, pred.detach()));
+        }
+        let grads = loss.backward();
+        let params = self.params();
+        let compiled = self.compiled.as_mut().expect("checked above");
+        compiled.optimizer.step(&params, &grads);
+        ctx.apply_updates();
+        Ok((value, pred.detach()))
+    }
+
+    /// The loss and metrics on `x`, `y` in inference mode, batch by batch, averaged over
+    /// samples; the loss includes the weight penalties, as in Keras.
+    ///
+    /// # Errors
+    /// [`Error::NotCompiled`]; [`Error::Data`] when `x` or `y` do not fit the model or
+    /// `batch_size` is 0.
+    ///
+    /// ```
+    /// use derin_data::Targets;
+    /// use derin_nn::{Activation, Dense, Loss, Metric, Sequential};
+    /// use derin_optim::Sgd;
+    /// use derin_tensor::Tensor;
+    /// let mut m = Sequential::new(&[2]).add(Dense::new(2, Activation::Softmax)).unwrap();
+    /// m.compile(Box::new(Sgd::new()), Loss::SparseCategoricalCrossentropy { from_logits: false }, vec![Metric::Accuracy]);
+    /// let s = m.evaluate(&Tensor::zeros(&[3, 2]), &Targets::Labels(vec![0, 1, 1]), 2).unwrap();
+    /// assert!((s.loss - 2f32.ln()).abs() < 1e-6); // zero input: both classes at ½
+    /// ```
+    pub fn evaluate(&self, x: &Tensor, y: &Targets, batch_size: usize) -> Result<Scores> {
+        self.check_data("evaluate", x, Some(y))?;
+        check_batch_size("evaluate", batch_size)?;
+        let compiled = self.compiled.as_ref().ok_or(Error::NotCompiled { operation: "evaluate" })?;
+        check_targets("evaluate", &compiled.loss, y)?;
+        let n = x.shape()[0];
+        let mut acc = Accumulator::new(&compiled.metrics);
+        let mut ctx = Ctx::eval();
+        for start in (0..n).step_by(batch_size) {
+            let idx: Vec<usize> = (start..(start + batch_size).min(n)).collect();
+            let (xb, yb) = (x.index_select(0, &idx), select_targets(y, &idx));
+            let pred = no_grad(|| self.forward(&xb, &mut ctx));
+            let loss = no_grad(|| compiled.loss.compute(&pred, &yb))?.item();
+            acc.add(&compiled.loss, loss, &pred, &yb)?;
+        }
+        let mut scores = acc.mean();
+        scores.loss += no_grad(|| self.regularization_loss()).map_or(0.0, |p| p.item());
+        Ok(scores)
+    }
+
+    /// The model's outputs for `x` in inference mode, `batch_size` samples at a time,
+    /// with no graph kept.
+    ///
+    /// # Errors
+    /// [`Error::Data`] when `x` is not `[batch, input_shape…]` or `batch_size` is 0.
+    ///
+    /// ```
+    /// # use derin_nn::{Activation, Dense, Sequential};
+    /// # use derin_tensor::Tensor;
+    /// let m = Sequential::new(&[3]).add(Dense::new(2, Activation::Softmax)).unwrap();
+    /// let p = m.predict(&Tensor::ones(&[5, 3]), 2).unwrap();
+    /// assert_eq!(p.shape(), &[5, 2]);
+    /// assert!(!p.is_tracked());
+    /// let err = m.predict(&Tensor::ones(&[5, 4]), 2).unwrap_err().to_string();
+    /// assert!(err.contains("[5, 4]") && err.contains("[3]"), "{err}");
+    /// ```
+    pub fn predict(&self, x: &Tensor, batch_size: usize) -> Result<Tensor> {
+        self.check_data("predict", x, None)?;
+        check_batch_size("predict", batch_size)?;
+        let n = x.shape()[0];
+        let mut ctx = Ctx::eval();
+        no_grad(|| {
+            let outs: Vec<Tensor> = (0..n)
+                .step_by(batch_size)
+                .map(|s| self.forward(&x.narrow(0, s, batch_size.min(n - s)), &mut ctx))
+                .collect();
+            if outs.is_empty() {
+                let mut shape = vec![0];
+                shape.extend_from_slice(self.output_shape());
+                return Ok(Tensor::zeros(&shape));
+            }
+            Ok(Tensor::concat(&outs.iter().collect::<Vec<_>>(), 0))
+        })
+    }
+
+    /// Checks `x` against the input shape and `y` against `x` and the output shape.
+    pub(crate) fn check_data(&self, operation: &'static str, x: &Tensor, y: Option<&Targets>) -> Result<()> {
+        if x.ndim() == 0 || &x.shape()[1..] != self.input_shape() {
+            let reason =
+                format!("input has shape {:?}, the model expects [batch] + {:?}", x.shape(), self.input_shape());
+            return Err(Error::Data { operation, reason });
+        }
+        let n = x.shape()[0];
+        let reason = match y {
+            Some(Targets::Labels(l)) if l.len() != n => format!("{} labels for {n} inputs", l.len()),
+            Some(Targets::Labels(l)) => match (self.output_shape(), l.iter().max()) {
+                (&[classes], Some(&max)) if max >= classes => {
+                    format!("label {max} is out of range for the model's {classes} outputs")
+                }
+                (&[_], _) => return Ok(()),
+                (shape, _) => format!("labels need an output of shape [classes], the model outputs {shape:?}"),
+            },
+            Some(Targets::Values(v)) if v.ndim() == 0 || v.shape()[0] != n => {
+                format!("targets have shape {:?}, inputs {:?}", v.shape(), x.shape())
+            }
+            Some(Targets::Values(v)) if &v.shape()[1..] != self.output_shape() => {
+                format!(
+                    "targets have shape {:?}, the model outputs samples of shape {:?}",
+                    v.shape(),
+                    self.output_shape()
+                )
+            }
+            Some(Targets::Unlabeled) => "needs targets, got none".to_string(),
+            _ => return Ok(()),
+        };
+        Err(Error::Data { operation, reason })
+    }
+}
+
+/// Checks that the kind of targets suits the loss: labels for sparse cross-entropy,
+/// values for every other loss.
+pub(crate) fn check_targets(operation: &'static str, loss: &Loss, y: &Targets) -> Result<()> {
+    let sparse = matches!(loss, Loss::SparseCategoricalCrossentropy { .. });
+    let reason = match y {
+        Targets::Values(v) if sparse => {
+            format!("sparse categorical cross-entropy needs labels, got values of shape {:?}", v.shape())
+        }
+        Targets::Labels(_) if !sparse => {
+            format!("{loss:?} needs value targets (one-hot rows for categorical cross-entropy), got labels")
+        }
+        _ => return Ok(()),
+    };
+    Err(Error::Data { operation, reason })
+}
+
+pub(crate) fn check_batch_size(operation: &'static str, batch_size: usize) -> Result<()> {
+    if batch_size == 0 {
+        return Err(Error::Data { operation, reason: "batch_size must be at least 1".to_string() });
+    }
+    Ok(())
+}
+
+/// The targets of the samples at `idx`.
+pub(crate) fn select_targets(y: &Targets, idx: &[usize]) -> Targets {
+    match y {
+        Targets::Labels(l) => Targets::Labels(idx.iter().map(|&i| l[i]).collect()),
+        Targets::Values(v) => Targets::Values(v.index_select(0, idx)),
+        Targets::Unlabeled => Targets::Unlabeled,
+    }
+}
+
+/// Sums of the loss (weighted by batch size) and of each metric's counts over batches.
+pub(crate) struct Accumulator {
+    metrics: Vec<Metric>,
+    loss: f64,
+    counts: Vec<[f64; 4]>,
+    samples: usize,
+}
+
+impl Accumulator {
+    pub(crate) fn new(metrics: &[Metric]) -> Self {
+        Accumulator { metrics: metrics.to_vec(), loss: 0.0, counts: vec![[0.0; 4]; metrics.len()], samples: 0 }
+    }
+
+    pub(crate) fn add(&mut self, loss_fn: &Loss, loss: f32, pred: &Tensor, y: &Targets) -> Result<()> {
+        let n = pred.shape().first().copied().unwrap_or(1);
+        self.loss += f64::from(loss) * n as f64;
+        for (m, sums) in self.metrics.iter().zip(&mut self.counts) {
+            let batch = m.counts(loss_fn, pred, y)?;
+            sums.iter_mut().zip(batch).for_each(|(s, b)| *s += b);
+        }
+        self.samples += n;
+        Ok(())
+    }
+
+    pub(crate) fn mean(&self) -> Scores {
+        let metrics = self.metrics.iter().zip(&self.counts).map(|(m, c)| (*m, m.finish(c))).collect();
+        Scores { loss: (self.loss / self.samples.max(1) as f64) as f32, metrics }
+    }
+}

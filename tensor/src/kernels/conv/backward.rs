@@ -1,0 +1,217 @@
+//! Gradients of the 2-D convolution: with respect to the input (GEMM then col2im, tile
+//! by tile), the weight (one GEMM per tile, summed per thread) and the bias.
+
+use ndarray::{Array1, Array4, ArrayView4};
+use rayon::prelude::*;
+
+use super::im2col::{col2im_add, im2col};
+use super::{Conv2dGeometry, MatPtr, PARALLEL_MACS, SyncPtr, gemm_single, with_scratch};
+use crate::threads::{self, PARALLEL_THRESHOLD};
+
+/// `∂loss/∂x` of [`conv2d_forward`](super::conv2d_forward) given `dy = ∂loss/∂y`; with
+/// the roles of the channels swapped this is also the transposed convolution.
+///
+/// Each task owns one image, one group and a range of that group's input channels, so
+/// tasks write disjoint parts of the result and need no locks.
+///
+/// # Shapes
+/// `dy`: `[N, C_out, H_out, W_out]`, `w`: `[C_out, C_in / groups, kh, kw]`, result
+/// `[N, C_in, H, W]` (`geo.in_size`).
+///
+/// # Panics
+/// If the shapes do not match `geo`.
+///
+/// ```
+/// use derin_tensor::kernels::conv::{Conv2dGeometry, conv2d_backward_input};
+/// use ndarray::Array4;
+/// let geo = Conv2dGeometry { in_size: [2, 2], ..Conv2dGeometry::new(1, 1, [2, 2]) };
+/// let dy = Array4::<f32>::from_elem((1, 1, 1, 1), 2.0);
+/// let w = Array4::from_shape_vec((1, 1, 2, 2), vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+/// let dx = conv2d_backward_input(dy.view(), w.view(), &geo);
+/// assert_eq!(dx.into_raw_vec_and_offset().0, vec![2.0, 4.0, 6.0, 8.0]);
+/// ```
+pub fn conv2d_backward_input(dy: ArrayView4<'_, f32>, w: ArrayView4<'_, f32>, geo: &Conv2dGeometry) -> Array4<f32> {
+    let n = dy.shape()[0];
+    let [oh, ow] = geo.out_size();
+    let x_shape = [n, geo.in_channels, geo.in_size[0], geo.in_size[1]];
+    geo.check("conv2d_backward_input", &x_shape, w.shape());
+    assert_eq!(
+        dy.shape(),
+        [n, geo.out_channels, oh, ow],
+        "conv2d_backward_input: output gradient {:?} does not match the geometry {geo:?}",
+        dy.shape()
+    );
+    let (dy, w) = (dy.as_standard_layout(), w.as_standard_layout());
+    let mut dx = Array4::<f32>::zeros(x_shape);
+    if dx.is_empty() || dy.is_empty() {
+        return dx;
+    }
+    let (pixels, k) = (oh * ow, geo.col_rows());
+    let (cig, cog) = (geo.in_channels / geo.groups, geo.out_channels / geo.groups);
+    let taps = geo.kernel[0] * geo.kernel[1];
+    let in_plane = geo.in_size[0] * geo.in_size[1];
+    let parallel = n * geo.macs() >= PARALLEL_MACS;
+    let want = 2 * threads::num_threads();
+    let parts = if !parallel || n * geo.groups >= want { 1 } else { cig.min(want.div_ceil(n * geo.groups)) };
+    let block = geo.block(n);
+    let dst = SyncPtr(dx.as_mut_ptr());
+    let (dys, ws) = (dy.as_slice().expect("standard layout"), w.as_slice().expect("standard layout"));
+    let task = |t: usize| {
+        let (img, g, part) = (t / (geo.groups * parts), t / parts % geo.groups, t % parts);
+        let (c0, c1) = (part * cig / parts, (part + 1) * cig / parts);
+        let kc = (c1 - c0) * taps;
+        // SAFETY: task `t` alone touches channels g·cig + c0..c1 of image `img`.
+        let dx_part = unsafe {
+            std::slice::from_raw_parts_mut(
+                dst.add((img * geo.in_channels + g * cig + c0) * in_plane),
+                (c1 - c0) * in_plane,
+            )
+        };
+        // Wᵀ restricted to the rows of channels c0..c1: [kc, cog].
+        let w_t = MatPtr { ptr: ws[g * cog * k + c0 * taps..].as_ptr(), rs: 1, cs: k as isize };
+        let dy_g = &dys[(img * geo.out_channels + g * cog) * pixels..][..cog * pixels];
+        if geo.is_pointwise() {
+            let out = MatPtr { ptr: dx_part.as_mut_ptr(), rs: in_plane as isize, cs: 1 };
+            let b = MatPtr { ptr: dy_g.as_ptr(), rs: pixels as isize, cs: 1 };
+            // SAFETY: the matrices lie inside `w`, `dy` and this task's part of `dx`.
+            unsafe { gemm_single(kc, pixels, cog, out, false, w_t, b) };
+            return;
+        }
+        for p0 in (0..pixels).step_by(block) {
+            let p1 = pixels.min(p0 + block);
+            let nb = p1 - p0;
+            with_scratch(kc * nb, |dcol| {
+                let out = MatPtr { ptr: dcol.as_mut_ptr(), rs: nb as isize, cs: 1 };
+                let b = MatPtr { ptr: dy_g[p0..].as_ptr(), rs: pixels as isize, cs: 1 };
+                // SAFETY: the matrices lie inside `w`, `dy` and the scratch buffer.
+                unsafe { gemm_single(kc, nb, cog, out, false, w_t, b) };
+                col2im_add(dcol, c1 - c0, geo, p0, p1, dx_part);
+            });
+        }
+    };
+    let tasks = n * geo.groups * parts;
+    if parallel && tasks > 1 {
+        threads::install(|| (0..tasks).into_par_iter().for_each(task));
+    } else {
+        (0..tasks).for_each(task);
+    }
+    dx
+}
+
+/// `∂loss/∂w` of [`conv2d_forward`](super::conv2d_forward) given `dy = ∂loss/∂y`.
+///
+/// The (image, group, pixel block) tiles are cut into one contiguous run per thread;
+/// each run sums its products into its own buffer and the buffers are added in order,
+/// so the result depends only on the thread count.
+///
+/// # Shapes
+/// `x`: `[N, C_in, H, W]`, `dy`: `[N, C_out, H_out, W_out]`, result
+/// `[C_out, C_in / groups, kh, kw]`.
+///
+/// # Panics
+/// If the shapes do not match `geo`.
+///
+/// ```
+/// use derin_tensor::kernels::conv::{Conv2dGeometry, conv2d_backward_weight};
+/// use ndarray::Array4;
+/// let geo = Conv2dGeometry { in_size: [2, 2], ..Conv2dGeometry::new(1, 1, [2, 2]) };
+/// let x = Array4::from_shape_vec((1, 1, 2, 2), vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+/// let dy = Array4::<f32>::from_elem((1, 1, 1, 1), 0.5);
+/// let dw = conv2d_backward_weight(x.view(), dy.view(), &geo);
+/// assert_eq!(dw.into_raw_vec_and_offset().0, vec![0.5, 1.0, 1.5, 2.0]);
+/// ```
+pub fn conv2d_backward_weight(x: ArrayView4<'_, f32>, dy: ArrayView4<'_, f32>, geo: &Conv2dGeometry) -> Array4<f32> {
+    let n = x.shape()[0];
+    let [oh, ow] = geo.out_size();
+    let ws = geo.weight_shape();
+    geo.check("conv2d_backward_weight", x.shape(), &ws);
+    assert_eq!(
+        dy.shape(),
+        [n, geo.out_channels, oh, ow],
+        "conv2d_backward_weight: output gradient {:?} does not match input {:?} and the geometry {geo:?}",
+        dy.shape(),
+        x.shape()
+    );
+    let (x, dy) = (x.as_standard_layout(), dy.as_standard_layout());
+    let (pixels, k) = (oh * ow, geo.col_rows());
+    let (cig, cog) = (geo.in_channels / geo.groups, geo.out_channels / geo.groups);
+    let in_plane = geo.in_size[0] * geo.in_size[1];
+    let block = geo.block(n).max(1);
+    let blocks = pixels.div_ceil(block);
+    let tasks = n * geo.groups * blocks;
+    let runs = if n * geo.macs() >= PARALLEL_MACS { threads::num_threads().min(tasks).max(1) } else { 1 };
+    let (xs, dys) = (x.as_slice().expect("standard layout"), dy.as_slice().expect("standard layout"));
+    let run = |r: usize| {
+        let mut acc = vec![0.0f32; geo.out_channels * k];
+        for t in r * tasks / runs..(r + 1) * tasks / runs {
+            let (img, g, b) = (t / (geo.groups * blocks), t / blocks % geo.groups, t % blocks);
+            let (p0, p1) = (b * block, pixels.min(b * block + block));
+            let nb = p1 - p0;
+            let out = MatPtr { ptr: acc[g * cog * k..].as_mut_ptr(), rs: k as isize, cs: 1 };
+            let a = MatPtr {
+                ptr: dys[(img * geo.out_channels + g * cog) * pixels + p0..].as_ptr(),
+                rs: pixels as isize,
+                cs: 1,
+            };
+            let x_g = &xs[(img * geo.in_channels + g * cig) * in_plane..][..cig * in_plane];
+            if geo.is_pointwise() {
+                let col_t = MatPtr { ptr: x_g[p0..].as_ptr(), rs: 1, cs: in_plane as isize };
+                // SAFETY: the matrices lie inside `dy`, `x` and `acc`.
+                unsafe { gemm_single(cog, k, nb, out, true, a, col_t) };
+            } else {
+                with_scratch(k * nb, |col| {
+                    im2col(x_g, cig, geo, p0, p1, col);
+                    let col_t = MatPtr { ptr: col.as_ptr(), rs: 1, cs: nb as isize };
+                    // SAFETY: the matrices lie inside `dy`, the scratch buffer and `acc`.
+                    unsafe { gemm_single(cog, k, nb, out, true, a, col_t) };
+                });
+            }
+        }
+        acc
+    };
+    let parts: Vec<Vec<f32>> =
+        if runs > 1 { threads::install(|| (0..runs).into_par_iter().map(run).collect()) } else { vec![run(0)] };
+    let mut parts = parts.into_iter();
+    let mut total = parts.next().expect("at least one run");
+    for p in parts {
+        total.iter_mut().zip(&p).for_each(|(t, v)| *t += v);
+    }
+    Array4::from_shape_vec(ws, total).expect("weight-sized buffer")
+}
+
+/// `∂loss/∂bias`: `dy` summed over the batch and the pixels.
+///
+/// # Shapes
+/// `dy`: `[N, C, H, W]`, result `[C]`.
+///
+/// ```
+/// use derin_tensor::kernels::conv::conv2d_backward_bias;
+/// let dy = ndarray::Array4::<f32>::ones((2, 3, 4, 5));
+/// assert_eq!(conv2d_backward_bias(dy.view()).to_vec(), vec![40.0; 3]);
+/// ```
+pub fn conv2d_backward_bias(dy: ArrayView4<'_, f32>) -> Array1<f32> {
+    let dy = dy.as_standard_layout();
+    let [n, c, h, w] = [dy.shape()[0], dy.shape()[1], dy.shape()[2], dy.shape()[3]];
+    let plane = h * w;
+    let s = dy.as_slice().expect("standard layout");
+    let channel = |ch: usize| (0..n).map(|i| sum(&s[(i * c + ch) * plane..][..plane])).sum::<f32>();
+    let sums: Vec<f32> = if dy.len() >= PARALLEL_THRESHOLD {
+        threads::install(|| (0..c).into_par_iter().map(channel).collect())
+    } else {
+        (0..c).map(channel).collect()
+    };
+    Array1::from(sums)
+}
+
+/// A sum with 16 running partial sums: vectorised, and more accurate than one running sum.
+fn sum(s: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 16];
+    let chunks = s.chunks_exact(16);
+    let rest: f32 = chunks.remainder().iter().sum();
+    for c in chunks {
+        for (a, v) in acc.iter_mut().zip(c) {
+            *a += v;
+        }
+    }
+    acc.iter().sum::<f32>() + rest
+}
