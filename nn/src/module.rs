@@ -35,6 +35,7 @@ pub struct Ctx {
     /// The generator dropout masks are drawn from.
     pub rng: Rng,
     updates: Vec<(Param, Tensor)>,
+    mask: Option<Tensor>,
 }
 
 impl Ctx {
@@ -45,7 +46,7 @@ impl Ctx {
     /// assert_eq!(Ctx::train(1).mode, Mode::Train);
     /// ```
     pub fn train(seed: u64) -> Self {
-        Ctx { mode: Mode::Train, rng: Rng::seed(seed), updates: Vec::new() }
+        Ctx { mode: Mode::Train, rng: Rng::seed(seed), updates: Vec::new(), mask: None }
     }
 
     /// An inference context.
@@ -55,7 +56,7 @@ impl Ctx {
     /// assert!(!Ctx::eval().is_training());
     /// ```
     pub fn eval() -> Self {
-        Ctx { mode: Mode::Eval, rng: Rng::seed(0), updates: Vec::new() }
+        Ctx { mode: Mode::Eval, rng: Rng::seed(0), updates: Vec::new(), mask: None }
     }
 
     /// Whether the mode is [`Mode::Train`].
@@ -95,6 +96,45 @@ impl Ctx {
             p.set(v.to_array());
         }
         n
+    }
+}
+
+impl Ctx {
+    /// Sets the time-step mask that flows with the batch, `[batch, time]` of 1 (keep) and
+    /// 0 (padding), as Keras' `Embedding(mask_zero=True)` and `Masking` make it; `None`
+    /// clears it. Recurrent layers and 1-D pooling honour it, layers that do not change
+    /// the time axis pass it on, layers that remove the time axis consume it.
+    ///
+    /// ```
+    /// # use derin_nn::Ctx;
+    /// # use derin_tensor::Tensor;
+    /// let mut ctx = Ctx::eval();
+    /// ctx.set_mask(Some(Tensor::from_vec(vec![1.0, 0.0], &[1, 2])));
+    /// assert_eq!(ctx.mask().unwrap().to_vec(), vec![1.0, 0.0]);
+    /// assert!(ctx.take_mask().is_some() && ctx.mask().is_none());
+    /// ```
+    pub fn set_mask(&mut self, mask: Option<Tensor>) {
+        self.mask = mask;
+    }
+
+    /// The current time-step mask, if any (see [`set_mask`](Ctx::set_mask)).
+    ///
+    /// ```
+    /// # use derin_nn::Ctx;
+    /// assert!(Ctx::eval().mask().is_none());
+    /// ```
+    pub fn mask(&self) -> Option<&Tensor> {
+        self.mask.as_ref()
+    }
+
+    /// Removes and returns the mask: what a layer that consumes it calls.
+    ///
+    /// ```
+    /// # use derin_nn::Ctx;
+    /// assert!(Ctx::eval().take_mask().is_none());
+    /// ```
+    pub fn take_mask(&mut self) -> Option<Tensor> {
+        self.mask.take()
     }
 }
 

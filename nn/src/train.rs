@@ -108,6 +108,7 @@ impl Sequential {
     ) -> Result<(f32, Tensor)> {
         let loss_fn = self.compiled.as_ref().ok_or(Error::NotCompiled { operation: "train" })?.loss;
         let pred = self.forward(x, ctx);
+        ctx.set_mask(None);
         let mut loss = match weights {
             Some(w) => (loss_fn.per_sample(&pred, y)? * w).mean_all(),
             None => loss_fn.compute(&pred, y)?,
@@ -151,8 +152,8 @@ impl Sequential {
         check_targets("evaluate", &compiled.loss, y)?;
         let n = x.shape()[0];
         let mut acc = Accumulator::new(&compiled.metrics);
-        let mut ctx = Ctx::eval();
         for start in (0..n).step_by(batch_size) {
+            let mut ctx = Ctx::eval();
             let idx: Vec<usize> = (start..(start + batch_size).min(n)).collect();
             let (xb, yb) = (x.index_select(0, &idx), select_targets(y, &idx));
             let pred = no_grad(|| self.forward(&xb, &mut ctx));
@@ -184,11 +185,10 @@ impl Sequential {
         self.check_data("predict", x, None)?;
         check_batch_size("predict", batch_size)?;
         let n = x.shape()[0];
-        let mut ctx = Ctx::eval();
         no_grad(|| {
             let outs: Vec<Tensor> = (0..n)
                 .step_by(batch_size)
-                .map(|s| self.forward(&x.narrow(0, s, batch_size.min(n - s)), &mut ctx))
+                .map(|s| self.forward(&x.narrow(0, s, batch_size.min(n - s)), &mut Ctx::eval()))
                 .collect();
             if outs.is_empty() {
                 let mut shape = vec![0];
