@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use derin_tensor::kernels::gemm::sgemm;
 use derin_tensor::ndarray::{Array2, ArrayD, IxDyn};
-use derin_tensor::{Param, Rng, Tensor, no_grad};
+use derin_tensor::{Conv2dOptions, Padding, Param, Pool2dOptions, Rng, Tensor, no_grad};
 
 fn budget() -> f64 {
     std::env::var("PEER_BUDGET_S").ok().and_then(|v| v.parse().ok()).unwrap_or(4.0)
@@ -133,6 +133,49 @@ fn mlp_bench(rng: &mut Rng) {
     report_steps("mlp_train_step", &t, loss0, loss1);
 }
 
+fn conv2d_bench(rng: &mut Rng) {
+    let (n, c, hw, k) = (32, 64, 56, 3);
+    let x = random(&[n, c, hw, hw], rng);
+    let w = random(&[c, c, k, k], rng);
+    let same = Conv2dOptions { padding: Padding::Explicit([1, 1]), ..Default::default() };
+    let flops = 2.0 * (n * c * hw * hw * c * k * k) as f64;
+    let t = time_kernel(|| {
+        std::hint::black_box(no_grad(|| x.conv2d(&w, None, &same)));
+    });
+    emit("derin", "conv2d_forward", flops / best(&t) / 1e9, "GFLOP/s", t.len(), "");
+}
+
+fn conv(name: &str, i: usize, o: usize, rng: &mut Rng) -> [Param; 2] {
+    // PyTorch's nn.Conv2d init: U(±1/√fan_in), fan_in = in·3·3.
+    let l = 1.0 / ((i * 9) as f32).sqrt();
+    [
+        Param::new(&format!("{name}/kernel"), Tensor::uniform(&[o, i, 3, 3], -l, l, rng).to_array()),
+        Param::new(&format!("{name}/bias"), Tensor::uniform(&[o], -l, l, rng).to_array()),
+    ]
+}
+
+fn cnn_bench(rng: &mut Rng) {
+    let convs = [conv("conv_0", 1, 32, rng), conv("conv_1", 32, 64, rng)];
+    let denses = [dense("dense_0", 64 * 7 * 7, 128, rng), dense("dense_1", 128, 10, rng)];
+    let params: Vec<Param> = convs.iter().chain(&denses).flat_map(|l| l.iter().cloned()).collect();
+    let x = random(&[64, 1, 28, 28], rng);
+    let labels: Vec<usize> = (0..64).map(|_| rng.below(10)).collect();
+    let pad = Conv2dOptions { padding: Padding::Explicit([1, 1]), ..Default::default() };
+    let forward = |x: &Tensor| {
+        let mut h = x.clone();
+        for [w, b] in &convs {
+            h = h.conv2d(&w.value(), Some(&b.value()), &pad).relu().max_pool2d([2, 2], &Pool2dOptions::default());
+        }
+        let h = h.reshape(&[64, 64 * 7 * 7]);
+        let h = (h.matmul(&denses[0][0].value()) + denses[0][1].value()).relu();
+        h.matmul(&denses[1][0].value()) + denses[1][1].value()
+    };
+    let loss0 = no_grad(|| cross_entropy(&forward(&x), &labels)).item();
+    let t = time_train(|| sgd_step(&params, &cross_entropy(&forward(&x), &labels), 0.01));
+    let loss1 = no_grad(|| cross_entropy(&forward(&x), &labels)).item();
+    report_steps("cnn_train_step", &t, loss0, loss1);
+}
+
 fn autograd_overhead_bench() {
     let ops = 1000;
     let x = Tensor::scalar(0.5).requires_grad();
@@ -179,6 +222,12 @@ fn main() {
     }
     if wanted("mlp_train_step") {
         mlp_bench(&mut rng);
+    }
+    if wanted("conv2d_forward") {
+        conv2d_bench(&mut rng);
+    }
+    if wanted("cnn_train_step") {
+        cnn_bench(&mut rng);
     }
     if wanted("autograd_overhead") {
         autograd_overhead_bench();

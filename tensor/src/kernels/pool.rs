@@ -161,15 +161,38 @@ pub fn max_pool2d_forward(x: ArrayView4<'_, f32>, geo: &Pool2dGeometry) -> (Arra
             arg_line.copy_from_slice(&idx);
         }
     };
+    // The usual 2×2, stride 2, unpadded window: four loads per output and no tap lists
+    // (measured on 64×32×28×28: 1.7 ms with the general loop, see the bench notes).
+    let pairs = |src: &[f32], dst: &mut [f32], at: &mut [u32]| {
+        for (r, (line, arg_line)) in dst.chunks_mut(ow).zip(at.chunks_mut(ow)).enumerate() {
+            let (top, bottom) = (2 * r * w, (2 * r + 1) * w);
+            for (o, (d, a)) in line.iter_mut().zip(arg_line.iter_mut()).enumerate() {
+                let first = top + 2 * o;
+                let (mut m, mut id) = (f32::NEG_INFINITY, first);
+                for i in [first, first + 1, bottom + 2 * o, bottom + 2 * o + 1] {
+                    let v = src[i];
+                    let better = v > m;
+                    m = if better { v } else { m };
+                    id = select_unpredictable(better, i, id);
+                }
+                *d = src[id];
+                *a = id as u32;
+            }
+        }
+    };
+    let two_by_two = geo.kernel == [2, 2] && geo.stride == [2, 2] && geo.padding == [0; 4];
+    let run = |src: &[f32], d: &mut [f32], a: &mut [u32]| {
+        if two_by_two { pairs(src, d, a) } else { pool_plane(src, d, a) }
+    };
     let (ys, args) = (y.as_slice_mut().expect("fresh array"), arg.as_slice_mut().expect("fresh array"));
     if oh * ow > 0 && xs.len() >= PARALLEL_THRESHOLD && n * c > 1 {
         threads::install(|| {
             let outs = ys.par_chunks_mut(oh * ow).zip(args.par_chunks_mut(oh * ow));
-            xs.par_chunks(plane).zip(outs).for_each(|(src, (d, a))| pool_plane(src, d, a))
+            xs.par_chunks(plane).zip(outs).for_each(|(src, (d, a))| run(src, d, a))
         });
     } else if oh * ow > 0 {
         let outs = ys.chunks_mut(oh * ow).zip(args.chunks_mut(oh * ow));
-        xs.chunks(plane).zip(outs).for_each(|(src, (d, a))| pool_plane(src, d, a));
+        xs.chunks(plane).zip(outs).for_each(|(src, (d, a))| run(src, d, a));
     }
     (y, arg)
 }

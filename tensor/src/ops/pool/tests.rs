@@ -88,6 +88,8 @@ fn forward_and_gradients_match_the_definition() {
         ([1, 3, 5, 8], [3, 3], Some([2, 3]), Padding::Same),
         ([2, 2, 6, 5], [2, 3], Some([1, 1]), Padding::Asymmetric([1, 0, 0, 1])),
         ([4, 8, 48, 48], [3, 3], Some([2, 2]), Padding::Same),
+        // The 2×2 / stride 2 fast path, above the threading threshold.
+        ([4, 16, 64, 66], [2, 2], Some([2, 2]), Padding::Valid),
     ];
     for (i, (shape, k, stride, padding)) in cases.into_iter().enumerate() {
         let x = away_from_kinks(&shape, -1.0, 1.0, 200 + i as u64).requires_grad();
@@ -153,6 +155,11 @@ fn max_skips_nan_unless_the_window_is_all_nan() {
     let x = t(&[f32::NAN, 1.0, 2.0, f32::NAN, f32::NAN, f32::NAN], &[1, 1, 6]);
     let y = x.max_pool1d(3, &Default::default()).to_vec();
     assert_eq!(y[0], 2.0);
+    assert!(y[1].is_nan());
+    // The same rule on the 2×2 fast path: windows [NaN, 1, NaN, 3] and all NaN.
+    let x = t(&[f32::NAN, 1.0, f32::NAN, f32::NAN, f32::NAN, 3.0, f32::NAN, f32::NAN], &[1, 1, 2, 4]);
+    let y = x.max_pool2d([2, 2], &Default::default()).to_vec();
+    assert_eq!(y[0], 3.0);
     assert!(y[1].is_nan());
 }
 
