@@ -41,7 +41,9 @@ impl Default for Flatten {
 }
 
 impl Module for Flatten {
-    fn forward(&self, x: &Tensor, _ctx: &mut Ctx) -> Tensor {
+    /// Clears the time-step mask: the time axis is flattened away.
+    fn forward(&self, x: &Tensor, ctx: &mut Ctx) -> Tensor {
+        ctx.set_mask(None);
         let n = x.shape().first().copied().unwrap_or(1);
         x.reshape(&[n, x.len() / n.max(1)])
     }
