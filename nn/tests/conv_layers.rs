@@ -264,6 +264,15 @@ fn masked_global_pooling_uses_the_kept_steps_only() {
     let g = GlobalAveragePooling1D::new().with_data_format(last).forward(&xg, &mut ctx).sum_all().backward();
     let want = [0.5, 0.5, 0.5, 0.5, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
     assert_eq!(g.array(&xg).unwrap().iter().copied().collect::<Vec<f32>>(), want);
+    // Finite differences through the masked poolings (distinct values: no ties).
+    for layer in [&GlobalAveragePooling1D::new() as &dyn Module, &GlobalMaxPooling1D::new()] {
+        let f = |xs: &[Tensor]| {
+            let mut ctx = Ctx::eval();
+            ctx.set_mask(Some(mask.clone()));
+            layer.forward(&xs[0], &mut ctx).mul(&distinct(&[3, 2])).sum_all()
+        };
+        check_gradients(f, &[distinct(&[3, 2, 3])]).unwrap_or_else(|e| panic!("{}: {e}", layer.label()));
+    }
     // Without a mask every step counts; 2-D pooling leaves a mask alone.
     close(
         &GlobalMaxPooling1D::new().with_data_format(last).forward(&x, &mut Ctx::eval()),

@@ -151,7 +151,7 @@ impl Module for Conv2D {
     fn forward(&self, x: &Tensor, _ctx: &mut Ctx) -> Tensor {
         let (kernel, bias) = self.weights.values(&self.label(), self.trainable());
         let y = self.data_format.to_first(x).conv2d(&kernel, bias.as_ref(), &self.options());
-        self.activation.apply(&self.data_format.from_first(&y))
+        self.activation.apply(&self.data_format.back_from_first(&y))
     }
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
@@ -338,7 +338,7 @@ impl Module for Conv1D {
     fn forward(&self, x: &Tensor, _ctx: &mut Ctx) -> Tensor {
         let (kernel, bias) = self.weights.values(&self.label(), self.trainable());
         let y = self.data_format.to_first(x).conv1d(&kernel, bias.as_ref(), &self.options());
-        self.activation.apply(&self.data_format.from_first(&y))
+        self.activation.apply(&self.data_format.back_from_first(&y))
     }
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {

@@ -158,7 +158,7 @@ impl Module for Conv2DTranspose {
     fn forward(&self, x: &Tensor, _ctx: &mut Ctx) -> Tensor {
         let (kernel, bias) = self.weights.values(&self.label(), self.trainable());
         let y = self.data_format.to_first(x).conv_transpose2d(&kernel, bias.as_ref(), &self.options());
-        self.activation.apply(&self.data_format.from_first(&y))
+        self.activation.apply(&self.data_format.back_from_first(&y))
     }
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {

@@ -71,7 +71,7 @@ impl DataFormat {
     }
 
     /// A channels-first batch `y` back in this format.
-    pub(crate) fn from_first(self, y: &Tensor) -> Tensor {
+    pub(crate) fn back_from_first(self, y: &Tensor) -> Tensor {
         match self {
             DataFormat::ChannelsFirst => y.clone(),
             DataFormat::ChannelsLast => {
@@ -105,6 +105,6 @@ mod tests {
         let x = Tensor::arange(0.0, 24.0, 1.0).reshape(&[1, 2, 3, 4]);
         let first = last.to_first(&x);
         assert_eq!(first.shape(), &[1, 4, 2, 3]);
-        assert_eq!(last.from_first(&first).to_vec(), x.to_vec());
+        assert_eq!(last.back_from_first(&first).to_vec(), x.to_vec());
     }
 }

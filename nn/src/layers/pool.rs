@@ -213,7 +213,7 @@ macro_rules! pooling_layer {
             /// If the input does not fit (the tensor pooling's message names the shapes).
             fn forward(&self, x: &Tensor, _ctx: &mut Ctx) -> Tensor {
                 let ($layer, $x) = (self, self.data_format.to_first(x));
-                self.data_format.from_first(&$forward)
+                self.data_format.back_from_first(&$forward)
             }
 
             fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {

@@ -7,6 +7,8 @@ use crate::module::{Ctx, LayerCore, Module};
 
 /// Flattens every axis but the batch axis: `[batch, d₁, …, dₖ]` → `[batch, d₁·…·dₖ]`.
 ///
+/// The time axis is flattened away, so it clears the time-step mask of the [`Ctx`].
+///
 /// # Shapes
 /// input `[batch, …]`, output `[batch, product of the rest]`.
 ///
