@@ -35,9 +35,14 @@ mod train;
 
 pub use activation::{Activation, ActivationLayer};
 pub use callbacks::{EarlyStopping, Monitor};
+pub use derin_tensor::{Padding, Padding1d};
 pub use error::{Error, Result};
 pub use fit::{EpochLog, FitOptions, History};
-pub use layers::{Dense, Dropout, Flatten, Permute, Reshape};
+pub use layers::{
+    AveragePooling1D, AveragePooling2D, Conv1D, Conv2D, Conv2DTranspose, DataFormat, Dense, Dropout, Flatten,
+    GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D,
+    Permute, Reshape,
+};
 pub use loss::{EPSILON, Loss};
 pub use metric::Metric;
 pub use module::{Ctx, LayerCore, Mode, Module};

@@ -1,9 +1,21 @@
-//! The layers: `Dense`, `Dropout`, `Flatten`, `Reshape`, `Permute`.
+//! The layers: `Dense`, `Dropout`, `Flatten`, `Reshape`, `Permute`, the convolutions
+//! (`Conv1D`, `Conv2D`, `Conv2DTranspose`) and the poolings.
 
+mod conv;
+mod conv_common;
+mod conv_transpose;
+mod data_format;
 mod dense;
 mod dropout;
+mod global_pool;
+mod pool;
 mod reshape;
 
+pub use conv::{Conv1D, Conv2D};
+pub use conv_transpose::Conv2DTranspose;
+pub use data_format::DataFormat;
 pub use dense::Dense;
 pub use dropout::Dropout;
+pub use global_pool::{GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D};
+pub use pool::{AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D};
 pub use reshape::{Flatten, Permute, Reshape};

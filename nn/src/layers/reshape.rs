@@ -7,6 +7,8 @@ use crate::module::{Ctx, LayerCore, Module};
 
 /// Flattens every axis but the batch axis: `[batch, d₁, …, dₖ]` → `[batch, d₁·…·dₖ]`.
 ///
+/// The time axis is flattened away, so it clears the time-step mask of the [`Ctx`].
+///
 /// # Shapes
 /// input `[batch, …]`, output `[batch, product of the rest]`.
 ///
@@ -41,7 +43,9 @@ impl Default for Flatten {
 }
 
 impl Module for Flatten {
-    fn forward(&self, x: &Tensor, _ctx: &mut Ctx) -> Tensor {
+    /// Clears the time-step mask: the time axis is flattened away.
+    fn forward(&self, x: &Tensor, ctx: &mut Ctx) -> Tensor {
+        ctx.set_mask(None);
         let n = x.shape().first().copied().unwrap_or(1);
         x.reshape(&[n, x.len() / n.max(1)])
     }
