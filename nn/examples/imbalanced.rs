@@ -7,7 +7,9 @@
 //! Run: `cargo run --release -p derin-nn --example imbalanced`
 
 use derin_data::ndarray::{Array2, Axis};
-use derin_data::{Column, ImputeStrategy, Imputer, LabelEncoder, Scaler, Smote, StandardScaler, Targets, train_test_split};
+use derin_data::{
+    Column, ImputeStrategy, Imputer, LabelEncoder, Scaler, Smote, StandardScaler, Targets, train_test_split,
+};
 use derin_nn::{Activation, Dense, FitOptions, Loss, Sequential};
 use derin_optim::Adam;
 use derin_tensor::Tensor;
@@ -39,7 +41,12 @@ fn scores(pred: &[usize], truth: &[usize]) -> [f64; 4] {
     [recall, precision, f1, (tp + tn) / truth.len() as f64]
 }
 
-fn train_and_score(x: &Array2<f32>, y: &[usize], x_test: &Tensor, y_test: &[usize]) -> Result<[f64; 4], Box<dyn std::error::Error>> {
+fn train_and_score(
+    x: &Array2<f32>,
+    y: &[usize],
+    x_test: &Tensor,
+    y_test: &[usize],
+) -> Result<[f64; 4], Box<dyn std::error::Error>> {
     let mut model = Sequential::with_seed(&[x.ncols()], 0).add(Dense::new(1, Activation::Sigmoid))?;
     model.compile(Box::new(Adam::new()), Loss::BinaryCrossentropy { from_logits: false }, vec![]);
     let targets = Targets::Values(Tensor::from_vec(y.iter().map(|&l| l as f32).collect(), &[y.len(), 1]));
@@ -59,14 +66,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let y_train: Vec<usize> = train.iter().map(|&i| y[i]).collect();
     let y_test: Vec<usize> = test.iter().map(|&i| y[i]).collect();
     let yes = |v: &[usize]| v.iter().filter(|&&l| l == 1).count();
-    println!("hdma: {} rows, {} features; train {} ({} deny), test {} ({} deny)", y.len(), x.ncols(), train.len(), yes(&y_train), test.len(), yes(&y_test));
+    println!(
+        "hdma: {} rows, {} features; train {} ({} deny), test {} ({} deny)",
+        y.len(),
+        x.ncols(),
+        train.len(),
+        yes(&y_train),
+        test.len(),
+        yes(&y_test)
+    );
 
     let plain = train_and_score(&x_train, &y_train, &x_test, &y_test)?;
     let (x_smote, y_smote) = Smote::new(0).fit_resample(&x_train, &y_train)?;
     println!("SMOTE on the training split: {} rows ({} deny)", y_smote.len(), yes(&y_smote));
     let balanced = train_and_score(&x_smote, &y_smote, &x_test, &y_test)?;
 
-    println!("\n{:<16} {:>14} {:>17} {:>11} {:>10}", "training set", "recall (deny)", "precision (deny)", "F1 (deny)", "accuracy");
+    println!(
+        "\n{:<16} {:>14} {:>17} {:>11} {:>10}",
+        "training set", "recall (deny)", "precision (deny)", "F1 (deny)", "accuracy"
+    );
     for (name, s) in [("original", plain), ("SMOTE-balanced", balanced)] {
         println!("{name:<16} {:>14.4} {:>17.4} {:>11.4} {:>10.4}", s[0], s[1], s[2], s[3]);
     }

@@ -9,11 +9,13 @@
 use derin_data::ndarray::Axis;
 use derin_data::{Targets, digits, train_test_split};
 use derin_nn::{Activation, Dense, Dropout, FitOptions, Loss, Metric, Sequential};
-use derin_optim::search::{BayesianSearch, Dimension, Direction, GridSearch, Params, RandomSearch, Search, SearchSpace};
+use derin_optim::search::{
+    BayesianSearch, Dimension, Direction, GridSearch, Params, RandomSearch, Search, SearchSpace,
+};
 use derin_optim::{Adam, AdamConfig};
 use derin_tensor::Tensor;
 
-const BUDGET: usize = 12;
+const BUDGET: usize = 20;
 
 struct Split {
     x_train: Tensor,
@@ -42,7 +44,11 @@ fn evaluate(data: &Split, p: &Params) -> f64 {
             .add(Dropout::new(rate)?)?
             .add(Dense::new(10, Activation::Softmax))?;
         let adam = Adam::try_new(AdamConfig { learning_rate: lr, ..AdamConfig::default() })?;
-        model.compile(Box::new(adam), Loss::SparseCategoricalCrossentropy { from_logits: false }, vec![Metric::Accuracy]);
+        model.compile(
+            Box::new(adam),
+            Loss::SparseCategoricalCrossentropy { from_logits: false },
+            vec![Metric::Accuracy],
+        );
         let options = FitOptions { epochs: 15, batch_size: 32, seed: 0, verbose: false, ..FitOptions::default() };
         model.fit(&data.x_train, &data.y_train, options)?;
         Ok(model.evaluate(&data.x_val, &data.y_val, 512)?.metric(Metric::Accuracy).unwrap_or(0.0) as f64)
@@ -57,10 +63,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .add("units", Dimension::Int { low: 8, high: 128 })?
         .add("dropout", Dimension::Uniform { low: 0.0, high: 0.5 })?;
     let objective = |p: &Params| evaluate(&data, p);
-    println!("digits: {} training / {} validation images; budget {BUDGET} trainings per search\n", data.x_train.shape()[0], data.x_val.shape()[0]);
+    println!(
+        "digits: {} training / {} validation images; budget {BUDGET} trainings per search\n",
+        data.x_train.shape()[0],
+        data.x_val.shape()[0]
+    );
 
-    // 3 learning rates × 2 unit counts × 2 dropout rates = 12 grid points.
-    let grid = GridSearch::new(space.clone()).points(2).points_for("learning_rate", 3).direction(Direction::Maximize);
+    // 5 learning rates × 2 unit counts × 2 dropout rates = 20 grid points.
+    let grid = GridSearch::new(space.clone()).points(2).points_for("learning_rate", 5).direction(Direction::Maximize);
     let random = RandomSearch::new(space.clone(), 0).direction(Direction::Maximize);
     let bayes = BayesianSearch::new(space, 0).direction(Direction::Maximize);
     let searches: [(&str, &dyn Search); 3] = [("grid", &grid), ("random", &random), ("bayesian", &bayes)];
