@@ -105,11 +105,9 @@ impl fmt::Display for Diagnosis {
         let (train, val, gap) = (self.train_error, self.val_error, self.gap);
         write!(f, "diagnosis: {}: ", self.verdict)?;
         match self.verdict {
-            Verdict::UnderFitting => write!(
-                f,
-                "train error {train:.3} > {:.2}, validation error {val:.3}, gap {gap:.3}",
-                t.high_error
-            ),
+            Verdict::UnderFitting => {
+                write!(f, "train error {train:.3} > {:.2}, validation error {val:.3}, gap {gap:.3}", t.high_error)
+            }
             Verdict::OverFitting => {
                 write!(f, "train error {train:.3}, validation error {val:.3}, gap {gap:.3} > {:.2}", t.max_gap)
             }
@@ -179,7 +177,8 @@ mod tests {
     use crate::train::Scores;
 
     fn history(train_acc: f32, val_acc: f32) -> History {
-        let s = |acc: f32| Scores { loss: 9.0, metrics: vec![(Metric::MeanAbsoluteError, 1.0), (Metric::Accuracy, acc)] };
+        let s =
+            |acc: f32| Scores { loss: 9.0, metrics: vec![(Metric::MeanAbsoluteError, 1.0), (Metric::Accuracy, acc)] };
         let first = EpochLog { train: s(0.5), val: Some(s(0.5)) };
         History { epochs: vec![first, EpochLog { train: s(train_acc), val: Some(s(val_acc)) }], stopped: None }
     }

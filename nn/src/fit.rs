@@ -277,7 +277,13 @@ impl Sequential {
         let mut callbacks: Vec<Box<dyn Callback>> = options.early_stopping.map(Into::into).into_iter().collect();
         callbacks.extend(options.callbacks);
         let steps = n_train.div_ceil(batch_size);
-        let info = TrainInfo { epochs, steps_per_epoch: steps, has_validation: validation.is_some(), metrics: metrics.clone(), verbose };
+        let info = TrainInfo {
+            epochs,
+            steps_per_epoch: steps,
+            has_validation: validation.is_some(),
+            metrics: metrics.clone(),
+            verbose,
+        };
         for callback in &mut callbacks {
             callback.on_train_begin(&info, self)?;
         }
@@ -303,7 +309,9 @@ impl Sequential {
                 let bad = if !terminate_on_nan {
                     None
                 } else if !loss.is_finite() {
-                    Some(format!("TerminateOnNaN: loss became {loss} {at}; training stopped, weights kept from before that step"))
+                    Some(format!(
+                        "TerminateOnNaN: loss became {loss} {at}; training stopped, weights kept from before that step"
+                    ))
                 } else if guarded.iter().any(|p| p.value().array().iter().any(|v| !v.is_finite())) {
                     guarded.iter().zip(&before).for_each(|(p, v)| p.set(v.to_array()));
                     Some(format!(
@@ -313,7 +321,9 @@ impl Sequential {
                     None
                 };
                 drop(before);
-                let asked = callbacks.iter_mut().fold(None, |first, c| first.or(c.on_batch_end(batch, loss).map(|why| format!("{why} ({at})"))));
+                let asked = callbacks
+                    .iter_mut()
+                    .fold(None, |first, c| first.or(c.on_batch_end(batch, loss).map(|why| format!("{why} ({at})"))));
                 if let Some(why) = bad.or(asked) {
                     progress.abandon(&why);
                     history.stopped = Some(why);

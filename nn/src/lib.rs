@@ -22,8 +22,8 @@
 
 mod activation;
 mod callbacks;
-mod error;
 mod diagnosis;
+mod error;
 mod fit;
 mod layers;
 mod loss;
@@ -46,8 +46,8 @@ pub use fit::{EpochLog, FitOptions, History};
 pub use layers::{Dense, Dropout, Flatten, Permute, Reshape};
 pub use loss::{EPSILON, Loss};
 pub use metric::{ClassScores, ClassificationReport, Metric, classification_report, confusion_matrix, roc_auc};
-pub use plot::{line_chart, plot_history};
 pub use module::{Ctx, LayerCore, Mode, Module};
+pub use plot::{line_chart, plot_history};
 pub use regularizer::Regularizer;
 pub use sequential::Sequential;
 pub use train::Scores;

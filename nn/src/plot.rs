@@ -54,7 +54,7 @@ const COLORS: [RGBColor; 6] = [
 /// std::fs::remove_dir_all(&dir).unwrap();
 /// ```
 pub fn line_chart(path: impl AsRef<Path>, title: &str, series: &[(&str, Vec<(f32, f32)>)]) -> Result<()> {
-    let panel = Panel { title, x_label: "x", y_label: "y", series };
+    let panel = Panel { title, x_label: "x", y_label: "y", series, whole_x: false };
     render(path.as_ref(), (800, 500), &[panel])
 }
 
@@ -96,9 +96,9 @@ pub fn plot_history(history: &History, path: impl AsRef<Path>) -> Result<()> {
             .filter_map(|(i, e)| e.val.as_ref().and_then(|v| v.metric(*m)).map(|v| (epoch(i), v)));
         acc_series = vec![(name.as_str(), train.collect()), (val_name.as_str(), val.collect())];
     }
-    let mut panels = vec![Panel { title: "loss", x_label: "epoch", y_label: "loss", series: &loss }];
+    let mut panels = vec![Panel { title: "loss", x_label: "epoch", y_label: "loss", series: &loss, whole_x: true }];
     if let Some((name, _)) = &names {
-        panels.push(Panel { title: name, x_label: "epoch", y_label: name, series: &acc_series });
+        panels.push(Panel { title: name, x_label: "epoch", y_label: name, series: &acc_series, whole_x: true });
     }
     let width = 600 * panels.len() as u32;
     render(path.as_ref(), (width, 450), &panels)
@@ -110,6 +110,8 @@ struct Panel<'a> {
     x_label: &'a str,
     y_label: &'a str,
     series: &'a [(&'a str, Vec<(f32, f32)>)],
+    /// Label the x axis with whole numbers only (epochs).
+    whole_x: bool,
 }
 
 /// Checks the extension, loads the font, draws into a temporary file and renames it.
@@ -191,13 +193,12 @@ fn draw_panel<DB: DrawingBackend>(
         .x_label_area_size(40)
         .y_label_area_size(56)
         .build_cartesian_2d(xs, ys)?;
-    chart
-        .configure_mesh()
-        .x_desc(panel.x_label)
-        .y_desc(panel.y_label)
-        .label_style((FAMILY, 14))
-        .axis_desc_style((FAMILY, 16))
-        .draw()?;
+    let whole = |v: &f32| if v.fract() == 0.0 { format!("{v:.0}") } else { String::new() };
+    let mut mesh = chart.configure_mesh();
+    if panel.whole_x {
+        mesh.x_label_formatter(&whole);
+    }
+    mesh.x_desc(panel.x_label).y_desc(panel.y_label).label_style((FAMILY, 14)).axis_desc_style((FAMILY, 16)).draw()?;
     for (i, (name, points)) in panel.series.iter().enumerate() {
         let color = COLORS[i % COLORS.len()];
         let finite = points.iter().copied().filter(|(x, y)| x.is_finite() && y.is_finite());
@@ -235,7 +236,11 @@ fn load_font() -> Result<()> {
         plotters::style::register_font(FAMILY, FontStyle::Normal, bytes)
             .map_err(|_| (shown, "not a valid TrueType/OpenType font".to_string()))
     });
-    outcome.clone().map_err(|(path, why)| Error::Io { operation: "plot: loading a font", path, source: io::Error::other(why) })
+    outcome.clone().map_err(|(path, why)| Error::Io {
+        operation: "plot: loading a font",
+        path,
+        source: io::Error::other(why),
+    })
 }
 
 #[cfg(test)]

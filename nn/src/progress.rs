@@ -47,13 +47,8 @@ impl Progress {
         let Some(bar) = self.bar else { return };
         bar.finish_and_clear();
         let elapsed = self.start.elapsed();
-        let per_step = elapsed.as_secs_f64() * 1e3 / self.steps.max(1) as f64;
-        println!(
-            "{0}/{0} - {1:.1}s - {per_step:.0}ms/step{2}",
-            self.steps,
-            elapsed.as_secs_f64(),
-            line(train, val)
-        );
+        let per_step = elapsed / self.steps.max(1) as u32;
+        println!("{0}/{0} - {1} - {2}/step{3}", self.steps, duration(elapsed), duration(per_step), line(train, val));
     }
 
     /// Leaves the bar where it is and prints why training stopped.
@@ -62,6 +57,15 @@ impl Progress {
             bar.abandon();
             println!("{why}");
         }
+    }
+}
+
+/// `2s`, `35ms`, `120µs`: whole units, as Keras prints times.
+fn duration(d: Duration) -> String {
+    match d.as_secs_f64() {
+        s if s >= 1.0 => format!("{s:.0}s"),
+        s if s >= 1e-3 => format!("{:.0}ms", s * 1e3),
+        s => format!("{:.0}µs", s * 1e6),
     }
 }
 
@@ -92,5 +96,8 @@ mod tests {
             line(&s(0.25), Some(&s(0.5))),
             " - loss: 0.2500 - accuracy: 0.7500 - val_loss: 0.5000 - val_accuracy: 0.5000"
         );
+        assert_eq!(duration(Duration::from_millis(2400)), "2s");
+        assert_eq!(duration(Duration::from_micros(35_200)), "35ms");
+        assert_eq!(duration(Duration::from_micros(120)), "120µs");
     }
 }

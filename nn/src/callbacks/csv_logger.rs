@@ -53,7 +53,13 @@ impl CSVLogger {
     /// assert_eq!((log.separator, log.append), (',', false));
     /// ```
     pub fn new(filename: impl AsRef<Path>) -> Self {
-        CSVLogger { filename: filename.as_ref().to_path_buf(), separator: ',', append: false, file: None, needs_header: true }
+        CSVLogger {
+            filename: filename.as_ref().to_path_buf(),
+            separator: ',',
+            append: false,
+            file: None,
+            needs_header: true,
+        }
     }
 
     /// The same logger adding lines to the file instead.

@@ -58,9 +58,8 @@ impl MetricState {
         let sums = match metric {
             Metric::MeanSquaredError => [pairs.map(|(p, t)| (p - t) * (p - t)).sum(), n, 0.0, 0.0],
             Metric::MeanAbsoluteError => [pairs.map(|(p, t)| (p - t).abs()).sum(), n, 0.0, 0.0],
-            Metric::R2 => pairs.fold([0.0; 4], |[res, sy, sy2, n], (p, t)| {
-                [res + (t - p) * (t - p), sy + t, sy2 + t * t, n + 1.0]
-            }),
+            Metric::R2 => pairs
+                .fold([0.0; 4], |[res, sy, sy2, n], (p, t)| [res + (t - p) * (t - p), sy + t, sy2 + t * t, n + 1.0]),
             _ => {
                 let threshold = f64::from(threshold(loss));
                 pairs.fold([0.0; 4], |[tp, fp, fneg, z], (p, t)| match (p > threshold, t > 0.5) {
@@ -132,15 +131,17 @@ impl MetricState {
                 let seen: Vec<f64> = counts.iter().filter(|c| c.iter().any(|&v| v > 0.0)).map(|&c| binary(c)).collect();
                 ratio(seen.iter().sum(), seen.len() as f64) as f32
             }
-            MetricState::Sums(c) => (match metric {
-                Metric::Precision | Metric::Recall | Metric::F1 => binary([c[0], c[1], c[2]]),
-                Metric::R2 => {
-                    let [res, sy, sy2, n] = *c;
-                    let total = sy2 - sy * sy / n.max(1.0);
-                    if total > 0.0 { 1.0 - res / total } else { 0.0 }
-                }
-                _ => ratio(c[0], c[1]),
-            }) as f32,
+            MetricState::Sums(c) => {
+                (match metric {
+                    Metric::Precision | Metric::Recall | Metric::F1 => binary([c[0], c[1], c[2]]),
+                    Metric::R2 => {
+                        let [res, sy, sy2, n] = *c;
+                        let total = sy2 - sy * sy / n.max(1.0);
+                        if total > 0.0 { 1.0 - res / total } else { 0.0 }
+                    }
+                    _ => ratio(c[0], c[1]),
+                }) as f32
+            }
         }
     }
 
