@@ -46,7 +46,6 @@ use crate::loss::Loss;
 /// let loss = Loss::SparseCategoricalCrossentropy { from_logits: false };
 /// assert_eq!(Metric::Accuracy.compute(&loss, &p, &Targets::Labels(vec![0, 0])).unwrap(), 0.5);
 /// ```
-#[doc(alias = "torchmetrics")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Metric {
     /// Fraction of correct predictions (binary, categorical or sparse; see above).

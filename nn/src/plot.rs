@@ -218,17 +218,22 @@ fn draw_panel<DB: DrawingBackend>(
     Ok(())
 }
 
+/// The first file among `candidates`, or the path shown and why there is none.
+fn font_file(candidates: &[PathBuf]) -> std::result::Result<&PathBuf, (String, String)> {
+    candidates.iter().find(|p| p.is_file()).ok_or_else(|| {
+        let why = "no TrueType font found: install DejaVu Sans (Debian: apt-get install fonts-dejavu-core) \
+                   or set DERIN_FONT to a .ttf file";
+        (FONT_PATHS[0].to_string(), why.to_string())
+    })
+}
+
 /// Registers the font once; the outcome is kept.
 fn load_font() -> Result<()> {
     static LOADED: OnceLock<std::result::Result<(), (String, String)>> = OnceLock::new();
     let outcome = LOADED.get_or_init(|| {
         let from_env = std::env::var_os("DERIN_FONT").map(PathBuf::from);
         let candidates: Vec<PathBuf> = from_env.into_iter().chain(FONT_PATHS.iter().map(PathBuf::from)).collect();
-        let Some(found) = candidates.iter().find(|p| p.is_file()) else {
-            let why = "no TrueType font found: install DejaVu Sans (Debian: apt-get install fonts-dejavu-core) \
-                       or set DERIN_FONT to a .ttf file";
-            return Err((FONT_PATHS[0].to_string(), why.to_string()));
-        };
+        let found = font_file(&candidates)?;
         let shown = found.display().to_string();
         let bytes = std::fs::read(found).map_err(|e| (shown.clone(), e.to_string()))?;
         // plotters keeps fonts for the whole run; the file is read once.
@@ -251,6 +256,13 @@ mod tests {
     use crate::train::Scores;
 
     #[test]
+    fn a_missing_font_says_what_to_install() {
+        let (path, why) = font_file(&[PathBuf::from("/nonexistent/font.ttf")]).unwrap_err();
+        assert_eq!(path, FONT_PATHS[0]);
+        assert!(why.contains("fonts-dejavu-core") && why.contains("DERIN_FONT"), "{why}");
+    }
+
+    #[test]
     fn writes_png_and_svg_learning_curves() {
         let dir = tempfile::tempdir().unwrap();
         let s = |l: f32| Scores { loss: l, metrics: vec![(Metric::Accuracy, 1.0 - l / 2.0)] };
@@ -266,7 +278,8 @@ mod tests {
         let text = std::fs::read_to_string(&svg).unwrap();
         assert!(text.starts_with("<svg") && text.len() > 5_000);
         for name in ["loss", "val_loss", "accuracy", "val_accuracy", "epoch"] {
-            assert!(text.contains(&format!(">{name}<")) || text.contains(name), "{name} missing");
+            // plotters writes each text element's content on its own line.
+            assert!(text.contains(&format!(">\n{name}\n</text>")), "{name} missing");
         }
         // Only the two files: the temporary ones were renamed.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);

@@ -23,7 +23,7 @@ impl Progress {
     pub(crate) fn new(verbose: bool, epoch: usize, epochs: usize, steps: usize) -> Self {
         let bar = verbose.then(|| {
             println!("Epoch {}/{epochs}", epoch + 1);
-            let style = ProgressStyle::with_template("{pos:>5}/{len:<5} [{bar:30}] ETA {eta:<4}{msg}")
+            let style = ProgressStyle::with_template("{pos:>5}/{len:<5} [{bar:20}] ETA {eta:<4}{wide_msg}")
                 .expect("valid template")
                 .progress_chars("=> ");
             ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::stdout()).with_style(style)
