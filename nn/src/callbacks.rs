@@ -1,13 +1,119 @@
-//! Early stopping: what `fit` watches and when it stops.
+//! Callbacks: code that `fit` runs at the start of training and of each epoch, after
+//! each batch and after each epoch (Keras' `keras.callbacks`), and early stopping.
 
-use derin_tensor::Param;
+mod csv_logger;
+mod lr;
+
+pub use csv_logger::CSVLogger;
+pub use lr::{LearningRateScheduler, ReduceLROnPlateau};
+
 use derin_tensor::ndarray::ArrayD;
 
 use crate::error::{Error, Result};
 use crate::fit::EpochLog;
 use crate::metric::Metric;
+use crate::module::Module;
+use crate::sequential::Sequential;
 
-/// A number recorded for each epoch, watched by [`EarlyStopping`].
+/// What a callback learns when training begins.
+///
+/// ```
+/// use derin_nn::TrainInfo;
+/// let info = TrainInfo { epochs: 3, steps_per_epoch: 10, has_validation: false, metrics: vec![], verbose: false };
+/// assert_eq!(info.epochs * info.steps_per_epoch, 30);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainInfo {
+    /// Epochs asked for.
+    pub epochs: usize,
+    /// Batches per epoch.
+    pub steps_per_epoch: usize,
+    /// Whether each epoch is scored on validation data.
+    pub has_validation: bool,
+    /// The compiled metrics.
+    pub metrics: Vec<Metric>,
+    /// Whether `fit` prints progress (callbacks may print too).
+    pub verbose: bool,
+}
+
+/// Code run by [`fit`](Sequential::fit) at fixed points of training (Keras'
+/// `keras.callbacks.Callback`). Every method has a default that does nothing; epochs and
+/// batches count from 0. Callbacks run in the order of [`FitOptions::callbacks`](crate::FitOptions::callbacks),
+/// and every callback sees every finished epoch, even when an earlier one asked to stop.
+///
+/// ```
+/// use derin_data::Targets;
+/// use derin_nn::{Callback, Dense, Activation, EpochLog, FitOptions, Loss, Result, Sequential};
+/// use derin_optim::Sgd;
+/// use derin_tensor::Tensor;
+/// /// Stops once the training loss is below a bound.
+/// struct LossBelow(f32);
+/// impl Callback for LossBelow {
+///     fn on_epoch_end(&mut self, epoch: usize, log: &EpochLog, _: &mut Sequential) -> Result<Option<String>> {
+///         Ok((log.train.loss < self.0).then(|| format!("loss below {} after epoch {}", self.0, epoch + 1)))
+///     }
+/// }
+/// let mut m = Sequential::new(&[1]).add(Dense::new(1, Activation::Linear)).unwrap();
+/// m.compile(Box::new(Sgd::new()), Loss::MeanSquaredError, vec![]);
+/// let (x, y) = (Tensor::ones(&[8, 1]), Targets::Values(Tensor::full(&[8, 1], 2.0)));
+/// let opts = FitOptions { epochs: 1000, callbacks: vec![Box::new(LossBelow(0.01))], ..FitOptions::default() };
+/// let h = m.fit(&x, &y, opts).unwrap();
+/// assert!(h.epochs.len() < 1000 && h.stopped.unwrap().starts_with("loss below"));
+/// ```
+pub trait Callback {
+    /// Before the first epoch: check that what the callback needs exists.
+    ///
+    /// # Errors
+    /// Whatever the callback finds missing; `fit` returns it before training.
+    fn on_train_begin(&mut self, _info: &TrainInfo, _model: &mut Sequential) -> Result<()> {
+        Ok(())
+    }
+
+    /// Before each epoch (learning-rate schedules act here).
+    ///
+    /// # Errors
+    /// Whatever the callback fails at; `fit` stops and returns it.
+    fn on_epoch_begin(&mut self, _epoch: usize, _model: &mut Sequential) -> Result<()> {
+        Ok(())
+    }
+
+    /// After each batch, with its loss; `Some(reason)` stops training at once.
+    fn on_batch_end(&mut self, _batch: usize, _loss: f32) -> Option<String> {
+        None
+    }
+
+    /// After each epoch, with its scores; `Some(reason)` stops training after this epoch
+    /// (the reason goes to [`History::stopped`](crate::History::stopped)).
+    ///
+    /// # Errors
+    /// Whatever the callback fails at (a log that cannot be written); `fit` returns it.
+    fn on_epoch_end(&mut self, _epoch: usize, _log: &EpochLog, _model: &mut Sequential) -> Result<Option<String>> {
+        Ok(None)
+    }
+}
+
+/// Stops training at the first batch whose loss is NaN or infinite (Keras'
+/// `TerminateOnNaN`). `fit` does this by itself unless
+/// [`FitOptions::terminate_on_nan`](crate::FitOptions::terminate_on_nan) is `false`; the
+/// step of that batch is never applied.
+///
+/// ```
+/// use derin_nn::{Callback, TerminateOnNaN};
+/// let mut t = TerminateOnNaN;
+/// assert!(t.on_batch_end(0, 0.5).is_none());
+/// assert!(t.on_batch_end(1, f32::NAN).unwrap().contains("batch 2"));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TerminateOnNaN;
+
+impl Callback for TerminateOnNaN {
+    fn on_batch_end(&mut self, batch: usize, loss: f32) -> Option<String> {
+        (!loss.is_finite()).then(|| format!("TerminateOnNaN: loss became {loss} at batch {}", batch + 1))
+    }
+}
+
+/// A number recorded for each epoch, watched by [`EarlyStopping`] and
+/// [`ReduceLROnPlateau`].
 ///
 /// ```
 /// use derin_nn::{Metric, Monitor};
@@ -27,15 +133,18 @@ pub enum Monitor {
 }
 
 impl Monitor {
-    /// Whether larger values are better (accuracy) rather than smaller (losses, errors),
-    /// as Keras' `mode="auto"` decides.
+    /// Whether larger values are better (accuracy, AUC, …) rather than smaller (losses,
+    /// errors), as Keras' `mode="auto"` decides.
     ///
     /// ```
     /// # use derin_nn::{Metric, Monitor};
     /// assert!(!Monitor::Metric(Metric::MeanAbsoluteError).higher_is_better());
     /// ```
     pub fn higher_is_better(&self) -> bool {
-        matches!(self, Monitor::Metric(Metric::Accuracy) | Monitor::ValMetric(Metric::Accuracy))
+        match self {
+            Monitor::Loss | Monitor::ValLoss => false,
+            Monitor::Metric(m) | Monitor::ValMetric(m) => m.higher_is_better(),
+        }
     }
 
     /// The monitored value in `log`, if it was recorded.
@@ -55,7 +164,13 @@ impl Monitor {
         }
     }
 
-    fn name(&self) -> String {
+    /// Keras' log key: `loss`, `val_loss`, `accuracy`, `val_accuracy`, ….
+    ///
+    /// ```
+    /// # use derin_nn::{Metric, Monitor};
+    /// assert_eq!(Monitor::ValMetric(Metric::Auc).name(), "val_auc");
+    /// ```
+    pub fn name(&self) -> String {
         match self {
             Monitor::Loss => "loss".to_string(),
             Monitor::ValLoss => "val_loss".to_string(),
@@ -63,16 +178,32 @@ impl Monitor {
             Monitor::ValMetric(m) => format!("val_{}", m.short_name()),
         }
     }
+
+    /// `Err` naming `who` when the value will not be recorded.
+    pub(crate) fn check(&self, who: &str, info: &TrainInfo) -> Result<()> {
+        let missing = match self {
+            Monitor::ValLoss | Monitor::ValMetric(_) if !info.has_validation => "there is no validation data",
+            Monitor::Metric(m) | Monitor::ValMetric(m) if !info.metrics.contains(m) => "that metric is not compiled",
+            _ => return Ok(()),
+        };
+        let reason = format!("{who} monitors {}, but {missing}", self.name());
+        Err(Error::Data { operation: "fit", reason })
+    }
 }
 
 /// Stops `fit` when the monitored value has not improved by more than `min_delta` for
 /// `patience` epochs in a row (Keras' `EarlyStopping`), and optionally puts back the
 /// weights of the best epoch when it stops.
 ///
+/// Give it to `fit` as [`FitOptions::early_stopping`](crate::FitOptions::early_stopping)
+/// or, converted with `into()`, among [`FitOptions::callbacks`](crate::FitOptions::callbacks).
+///
 /// ```
-/// use derin_nn::{EarlyStopping, Monitor};
+/// use derin_nn::{Callback, EarlyStopping, Monitor};
 /// let e = EarlyStopping::default();
 /// assert_eq!((e.monitor, e.patience, e.min_delta, e.restore_best_weights), (Monitor::ValLoss, 0, 0.0, false));
+/// let as_callback: Box<dyn Callback> = EarlyStopping { patience: 3, ..e }.into();
+/// # drop(as_callback);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct EarlyStopping {
@@ -92,32 +223,30 @@ impl Default for EarlyStopping {
     }
 }
 
+impl From<EarlyStopping> for Box<dyn Callback> {
+    fn from(rule: EarlyStopping) -> Self {
+        Box::new(EarlyStopper { rule, best: None, best_weights: None, wait: 0 })
+    }
+}
+
 /// The running state of an [`EarlyStopping`] during one `fit`.
-pub(crate) struct EarlyStopper {
+struct EarlyStopper {
     rule: EarlyStopping,
     best: Option<(f32, usize)>,
     best_weights: Option<Vec<ArrayD<f32>>>,
     wait: usize,
 }
 
-impl EarlyStopper {
-    /// Checks that the monitored value will exist.
-    pub(crate) fn new(rule: EarlyStopping, has_validation: bool, metrics: &[Metric]) -> Result<Self> {
-        let missing = match rule.monitor {
-            Monitor::ValLoss | Monitor::ValMetric(_) if !has_validation => Some("there is no validation data"),
-            Monitor::Metric(m) | Monitor::ValMetric(m) if !metrics.contains(&m) => Some("that metric is not compiled"),
-            _ => None,
-        };
-        if let Some(why) = missing {
-            let reason = format!("EarlyStopping monitors {}, but {why}", rule.monitor.name());
-            return Err(Error::Data { operation: "fit", reason });
-        }
-        Ok(EarlyStopper { rule, best: None, best_weights: None, wait: 0 })
+impl Callback for EarlyStopper {
+    fn on_train_begin(&mut self, info: &TrainInfo, _: &mut Sequential) -> Result<()> {
+        self.rule.monitor.check("EarlyStopping", info)?;
+        (self.best, self.best_weights, self.wait) = (None, None, 0);
+        Ok(())
     }
 
-    /// Records an epoch; returns why to stop, if it is time to.
-    pub(crate) fn update(&mut self, epoch: usize, log: &EpochLog, weights: &[Param]) -> Option<String> {
-        let value = self.rule.monitor.value(log)?;
+    fn on_epoch_end(&mut self, epoch: usize, log: &EpochLog, model: &mut Sequential) -> Result<Option<String>> {
+        let Some(value) = self.rule.monitor.value(log) else { return Ok(None) };
+        let weights = [model.weights(), model.state_weights()].concat();
         let improved = match self.best {
             None => true,
             Some((best, _)) if self.rule.monitor.higher_is_better() => value - self.rule.min_delta > best,
@@ -129,11 +258,11 @@ impl EarlyStopper {
             if self.rule.restore_best_weights {
                 self.best_weights = Some(weights.iter().map(|p| p.value().to_array()).collect());
             }
-            return None;
+            return Ok(None);
         }
         self.wait += 1;
         if self.wait < self.rule.patience.max(1) {
-            return None;
+            return Ok(None);
         }
         let (best, best_epoch) = self.best.expect("set on the first epoch");
         let mut why = format!(
@@ -147,6 +276,6 @@ impl EarlyStopper {
             weights.iter().zip(saved).for_each(|(p, v)| p.set(v));
             why += &format!("; weights of epoch {} restored", best_epoch + 1);
         }
-        Some(why)
+        Ok(Some(why))
     }
 }

@@ -55,6 +55,16 @@ pub enum Error {
         /// What does not fit, naming both shapes.
         reason: String,
     },
+    /// Writing or reading a file failed (a CSV log, a plot, a font).
+    #[error("{operation}: {path}: {source}")]
+    Io {
+        /// What was being done.
+        operation: &'static str,
+        /// The file.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
     /// `fit`, `evaluate` or `train_on_batch` before `compile`.
     #[error("{operation}: the model is not compiled; call `compile` first")]
     NotCompiled {

@@ -3,10 +3,11 @@
 use derin_data::Targets;
 use derin_tensor::{Rng, Tensor};
 
-use crate::callbacks::{EarlyStopper, EarlyStopping};
+use crate::callbacks::{Callback, EarlyStopping, TrainInfo};
 use crate::error::{Error, Result};
 use crate::metric::Metric;
 use crate::module::{Ctx, Module};
+use crate::progress::Progress;
 use crate::sequential::Sequential;
 use crate::train::{Accumulator, Scores, check_batch_size, check_targets, select_targets};
 
@@ -20,9 +21,9 @@ use crate::train::{Accumulator, Scores, check_batch_size, check_targets, select_
 /// use derin_nn::FitOptions;
 /// let o = FitOptions::default();
 /// assert_eq!((o.epochs, o.batch_size, o.validation_split, o.shuffle), (1, 32, 0.0, true));
-/// assert!(o.early_stopping.is_none() && o.class_weight.is_none());
+/// assert!(o.early_stopping.is_none() && o.class_weight.is_none() && o.callbacks.is_empty());
+/// assert!(o.terminate_on_nan && !o.verbose);
 /// ```
-#[derive(Clone, Debug, PartialEq)]
 pub struct FitOptions {
     /// Passes over the training data.
     pub epochs: usize,
@@ -35,10 +36,23 @@ pub struct FitOptions {
     pub shuffle: bool,
     /// Seed of the shuffling and of dropout masks.
     pub seed: u64,
-    /// Print one line per epoch.
+    /// Show a progress bar per epoch (batches done, loss and metrics so far, time left;
+    /// only when stdout is a terminal) and print one line per epoch with the training and
+    /// validation scores. `false` (the default here, unlike Keras) prints nothing.
     pub verbose: bool,
-    /// Stop when a monitored value stops improving (none by default).
+    /// Stop when a monitored value stops improving (none by default); the same as
+    /// putting the rule, converted with `into()`, first among the callbacks.
     pub early_stopping: Option<EarlyStopping>,
+    /// Callbacks run at the start of training and of each epoch, after each batch and
+    /// after each epoch, in this order (none by default).
+    pub callbacks: Vec<Box<dyn Callback>>,
+    /// Stop at the first batch whose loss is NaN or infinite, or whose step makes a weight
+    /// NaN or infinite, keeping the weights from before that step (Keras'
+    /// `TerminateOnNaN`, here on by default). The optimizer's state is not rolled back.
+    /// When `false`, a batch with a non-finite loss is not applied and training goes on.
+    /// The guard keeps the previous weights alive across each step, which costs a copy and
+    /// a scan of the weights per step (a few per cent on a small dense model).
+    pub terminate_on_nan: bool,
     /// Weight of each class in the training loss (Keras' `class_weight`), one per class:
     /// a sample's class is its label, the arg-max of its one-hot row, or, for a single
     /// binary output, 0 or 1 (target above 0.5). The weighted loss is
@@ -56,8 +70,27 @@ impl Default for FitOptions {
             seed: 0,
             verbose: false,
             early_stopping: None,
+            callbacks: Vec::new(),
+            terminate_on_nan: true,
             class_weight: None,
         }
+    }
+}
+
+impl std::fmt::Debug for FitOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FitOptions")
+            .field("epochs", &self.epochs)
+            .field("batch_size", &self.batch_size)
+            .field("validation_split", &self.validation_split)
+            .field("shuffle", &self.shuffle)
+            .field("seed", &self.seed)
+            .field("verbose", &self.verbose)
+            .field("early_stopping", &self.early_stopping)
+            .field("callbacks", &self.callbacks.len())
+            .field("terminate_on_nan", &self.terminate_on_nan)
+            .field("class_weight", &self.class_weight)
+            .finish()
     }
 }
 
@@ -141,16 +174,19 @@ impl History {
 impl Sequential {
     /// Trains the model on `x`, `y` for `options.epochs` epochs of mini-batches.
     ///
-    /// Every input and option is checked before the first step. A loss that turns NaN or
-    /// infinite stops training before that step is applied, so the weights stay the last
-    /// finite ones; [`History::stopped`] says where.
+    /// Every input and option is checked, and every callback's `on_train_begin` run,
+    /// before the first step. A loss that turns NaN or infinite, or a step that makes a
+    /// weight so, stops training with the weights from before that step (unless
+    /// [`FitOptions::terminate_on_nan`] is off); [`History::stopped`] says where, and why
+    /// any callback stopped training.
     ///
     /// # Errors
     /// [`Error::NotCompiled`]; [`Error::Data`] when `x` is not `[n, input_shape…]`, `y`
     /// does not hold `n` targets fitting the output, or `batch_size` is 0;
     /// [`Error::Hyperparameter`] when `validation_split` is not in `[0, 1)`; [`Error::Data`]
-    /// when early stopping monitors a validation value without validation data, or a
-    /// metric that is not compiled.
+    /// when early stopping (or another monitoring callback) watches a validation value
+    /// without validation data, or a metric that is not compiled; any error a callback
+    /// returns ([`Error::Io`] when a [`CSVLogger`](crate::CSVLogger) cannot write).
     ///
     /// ```
     /// use derin_data::Targets;
@@ -242,44 +278,80 @@ impl Sequential {
         };
         let mut rng = Rng::seed(options.seed);
         let mut ctx = Ctx::train(rng.next_seed());
-        let mut stopper = match options.early_stopping {
-            Some(rule) => Some(EarlyStopper::new(rule, validation.is_some(), &metrics)?),
-            None => None,
+        let FitOptions { epochs, batch_size, shuffle, verbose, terminate_on_nan, class_weight, .. } = options;
+        let mut callbacks: Vec<Box<dyn Callback>> = options.early_stopping.map(Into::into).into_iter().collect();
+        callbacks.extend(options.callbacks);
+        let steps = n_train.div_ceil(batch_size);
+        let info = TrainInfo {
+            epochs,
+            steps_per_epoch: steps,
+            has_validation: validation.is_some(),
+            metrics: metrics.clone(),
+            verbose,
         };
+        for callback in &mut callbacks {
+            callback.on_train_begin(&info, self)?;
+        }
+        // Parameters whose values are kept across each step, to undo a step that makes
+        // them non-finite.
+        let guarded = if terminate_on_nan { [self.weights(), self.state_weights()].concat() } else { Vec::new() };
         let mut history = History::default();
-        for epoch in 0..options.epochs {
-            if options.shuffle {
+        for epoch in 0..epochs {
+            if shuffle {
                 rng.shuffle(&mut order);
             }
+            for callback in &mut callbacks {
+                callback.on_epoch_begin(epoch, self)?;
+            }
+            let mut progress = Progress::new(verbose, epoch, epochs, steps);
             let mut acc = Accumulator::new(&metrics);
-            for (batch, idx) in order.chunks(options.batch_size).enumerate() {
+            for (batch, idx) in order.chunks(batch_size).enumerate() {
                 let (xb, yb) = (x.index_select(0, idx), select_targets(y, idx));
-                let weights = options.class_weight.as_deref().map(|w| sample_weights(&yb, w));
+                let weights = class_weight.as_deref().map(|w| sample_weights(&yb, w));
+                let before: Vec<Tensor> = guarded.iter().map(|p| p.value()).collect();
                 let (loss, pred) = self.step(&xb, &yb, &mut ctx, weights.as_ref())?;
-                if !loss.is_finite() {
-                    let why = format!("loss became {loss} at epoch {}, batch {}; weights kept", epoch + 1, batch + 1);
-                    if options.verbose {
-                        println!("{why}");
-                    }
+                let at = format!("at epoch {}, batch {}", epoch + 1, batch + 1);
+                let bad = if !terminate_on_nan {
+                    None
+                } else if !loss.is_finite() {
+                    Some(format!(
+                        "TerminateOnNaN: loss became {loss} {at}; training stopped, weights kept from before that step"
+                    ))
+                } else if guarded.iter().any(|p| p.value().array().iter().any(|v| !v.is_finite())) {
+                    guarded.iter().zip(&before).for_each(|(p, v)| p.set(v.to_array()));
+                    Some(format!(
+                        "TerminateOnNaN: a weight became non-finite {at} (loss {loss}); training stopped, weights kept from before that step"
+                    ))
+                } else {
+                    None
+                };
+                drop(before);
+                let asked = callbacks
+                    .iter_mut()
+                    .fold(None, |first, c| first.or(c.on_batch_end(batch, loss).map(|why| format!("{why} ({at})"))));
+                if let Some(why) = bad.or(asked) {
+                    progress.abandon(&why);
                     history.stopped = Some(why);
                     return Ok(history);
                 }
                 acc.add(&loss_fn, loss, &pred, &yb)?;
+                progress.batch(batch + 1, &acc);
             }
             let train = acc.mean();
             let val = match &validation {
-                Some((xv, yv)) => Some(self.evaluate(xv, yv, options.batch_size)?),
+                Some((xv, yv)) => Some(self.evaluate(xv, yv, batch_size)?),
                 None => None,
             };
-            if options.verbose {
-                println!("Epoch {}/{}{}", epoch + 1, options.epochs, line(&train, val.as_ref()));
-            }
+            progress.finish(&train, val.as_ref());
             let log = EpochLog { train, val };
-            let weights = [self.weights(), self.state_weights()].concat();
-            let stop = stopper.as_mut().and_then(|s| s.update(epoch, &log, &weights));
+            let mut stop = None;
+            for callback in &mut callbacks {
+                let why = callback.on_epoch_end(epoch, &log, self)?;
+                stop = stop.or(why);
+            }
             history.epochs.push(log);
             if let Some(why) = stop {
-                if options.verbose {
+                if verbose {
                     println!("{why}");
                 }
                 history.stopped = Some(why);
@@ -329,19 +401,4 @@ fn sample_weights(y: &Targets, weights: &[f32]) -> Tensor {
     let w: Vec<f32> = classes.iter().map(|&c| weights.get(c).copied().unwrap_or(1.0)).collect();
     let n = w.len();
     Tensor::from_vec(w, &[n])
-}
-
-/// ` - loss: 0.1234 - accuracy: 0.9876 - val_loss: …`, as Keras prints an epoch.
-fn line(train: &Scores, val: Option<&Scores>) -> String {
-    let mut out = format!(" - loss: {:.4}", train.loss);
-    for (m, v) in &train.metrics {
-        out += &format!(" - {}: {v:.4}", m.short_name());
-    }
-    if let Some(val) = val {
-        out += &format!(" - val_loss: {:.4}", val.loss);
-        for (m, v) in &val.metrics {
-            out += &format!(" - val_{}: {v:.4}", m.short_name());
-        }
-    }
-    out
 }

@@ -22,20 +22,26 @@
 
 mod activation;
 mod callbacks;
+mod diagnosis;
 mod error;
 mod fit;
 mod layers;
 mod loss;
 mod metric;
 mod module;
+mod plot;
+mod progress;
 mod regularizer;
 mod sequential;
 mod summary;
 mod train;
 
 pub use activation::{Activation, ActivationLayer};
-pub use callbacks::{EarlyStopping, Monitor};
+pub use callbacks::{
+    CSVLogger, Callback, EarlyStopping, LearningRateScheduler, Monitor, ReduceLROnPlateau, TerminateOnNaN, TrainInfo,
+};
 pub use derin_tensor::{Padding, Padding1d};
+pub use diagnosis::{Diagnosis, DiagnosisThresholds, Verdict};
 pub use error::{Error, Result};
 pub use fit::{EpochLog, FitOptions, History};
 pub use layers::{
@@ -44,8 +50,9 @@ pub use layers::{
     Permute, Reshape,
 };
 pub use loss::{EPSILON, Loss};
-pub use metric::Metric;
+pub use metric::{ClassScores, ClassificationReport, Metric, classification_report, confusion_matrix, roc_auc};
 pub use module::{Ctx, LayerCore, Mode, Module};
+pub use plot::{line_chart, plot_history};
 pub use regularizer::Regularizer;
 pub use sequential::Sequential;
 pub use train::Scores;

@@ -6,7 +6,7 @@ use derin_tensor::{Tensor, no_grad};
 
 use crate::error::{Error, Result};
 use crate::loss::Loss;
-use crate::metric::Metric;
+use crate::metric::{Metric, MetricState};
 use crate::module::{Ctx, Module};
 use crate::sequential::Sequential;
 
@@ -68,6 +68,57 @@ impl Sequential {
     /// ```
     pub fn is_compiled(&self) -> bool {
         self.compiled.is_some()
+    }
+
+    /// The optimizer's learning rate, `None` before [`compile`](Sequential::compile).
+    ///
+    /// ```
+    /// use derin_nn::{Loss, Sequential};
+    /// use derin_optim::Adam;
+    /// let mut m = Sequential::new(&[1]);
+    /// assert_eq!(m.learning_rate(), None);
+    /// m.compile(Box::new(Adam::new()), Loss::MeanSquaredError, vec![]);
+    /// assert_eq!(m.learning_rate(), Some(0.001));
+    /// ```
+    pub fn learning_rate(&self) -> Option<f32> {
+        self.compiled.as_ref().map(|c| c.optimizer.learning_rate())
+    }
+
+    /// Sets the optimizer's learning rate (what learning-rate callbacks do).
+    ///
+    /// # Errors
+    /// [`Error::NotCompiled`]; [`Error::Hyperparameter`] when `lr` is negative or not finite.
+    ///
+    /// ```
+    /// use derin_nn::{Loss, Sequential};
+    /// use derin_optim::Sgd;
+    /// let mut m = Sequential::new(&[1]);
+    /// assert!(m.set_learning_rate(0.1).is_err());
+    /// m.compile(Box::new(Sgd::new()), Loss::MeanSquaredError, vec![]);
+    /// m.set_learning_rate(0.1).unwrap();
+    /// assert_eq!(m.learning_rate(), Some(0.1));
+    /// assert!(m.set_learning_rate(f32::NAN).is_err());
+    /// ```
+    pub fn set_learning_rate(&mut self, lr: f32) -> Result<()> {
+        let compiled = self.compiled.as_mut().ok_or(Error::NotCompiled { operation: "set_learning_rate" })?;
+        if !lr.is_finite() || lr < 0.0 {
+            return Err(Error::Hyperparameter { what: "learning_rate".into(), value: lr.into(), range: "[0, ∞)" });
+        }
+        compiled.optimizer.set_learning_rate(lr);
+        Ok(())
+    }
+
+    /// The compiled metrics (empty before [`compile`](Sequential::compile)).
+    ///
+    /// ```
+    /// use derin_nn::{Loss, Metric, Sequential};
+    /// use derin_optim::Sgd;
+    /// let mut m = Sequential::new(&[1]);
+    /// m.compile(Box::new(Sgd::new()), Loss::MeanSquaredError, vec![Metric::MeanAbsoluteError]);
+    /// assert_eq!(m.metrics(), &[Metric::MeanAbsoluteError]);
+    /// ```
+    pub fn metrics(&self) -> &[Metric] {
+        self.compiled.as_ref().map_or(&[], |c| &c.metrics)
     }
 
     /// One gradient step on one batch, in training mode; returns the batch's loss
@@ -265,32 +316,32 @@ pub(crate) fn select_targets(y: &Targets, idx: &[usize]) -> Targets {
     }
 }
 
-/// Sums of the loss (weighted by batch size) and of each metric's counts over batches.
+/// Sums of the loss (weighted by batch size) and each metric's state over batches.
 pub(crate) struct Accumulator {
     metrics: Vec<Metric>,
     loss: f64,
-    counts: Vec<[f64; 4]>,
+    states: Vec<MetricState>,
     samples: usize,
 }
 
 impl Accumulator {
     pub(crate) fn new(metrics: &[Metric]) -> Self {
-        Accumulator { metrics: metrics.to_vec(), loss: 0.0, counts: vec![[0.0; 4]; metrics.len()], samples: 0 }
+        let states = metrics.iter().map(|&m| MetricState::new(m)).collect();
+        Accumulator { metrics: metrics.to_vec(), loss: 0.0, states, samples: 0 }
     }
 
     pub(crate) fn add(&mut self, loss_fn: &Loss, loss: f32, pred: &Tensor, y: &Targets) -> Result<()> {
         let n = pred.shape().first().copied().unwrap_or(1);
         self.loss += f64::from(loss) * n as f64;
-        for (m, sums) in self.metrics.iter().zip(&mut self.counts) {
-            let batch = m.counts(loss_fn, pred, y)?;
-            sums.iter_mut().zip(batch).for_each(|(s, b)| *s += b);
+        for (m, state) in self.metrics.iter().zip(&mut self.states) {
+            state.add(*m, loss_fn, pred, y)?;
         }
         self.samples += n;
         Ok(())
     }
 
     pub(crate) fn mean(&self) -> Scores {
-        let metrics = self.metrics.iter().zip(&self.counts).map(|(m, c)| (*m, m.finish(c))).collect();
+        let metrics = self.metrics.iter().zip(&self.states).map(|(m, s)| (*m, s.value(*m))).collect();
         Scores { loss: (self.loss / self.samples.max(1) as f64) as f32, metrics }
     }
 }
