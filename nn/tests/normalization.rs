@@ -4,7 +4,7 @@
 
 use derin_data::Targets;
 use derin_nn::{
-    Activation, BatchNormalization, Ctx, Dense, Embedding, Flatten, FitOptions, LayerNormalization, Loss, Masking,
+    Activation, BatchNormalization, Ctx, Dense, Embedding, FitOptions, Flatten, LayerNormalization, Loss, Masking,
     Module, Sequential,
 };
 use derin_optim::{Sgd, SgdConfig};
@@ -46,8 +46,14 @@ fn values(m: &Sequential, name: &str) -> Vec<f32> {
 fn fit_updates_the_moving_statistics_of_batch_normalization() {
     let (x, y) = shifted();
     let mut m = bn_model();
-    assert_eq!(names(m.params()), ["batch_normalization/gamma", "batch_normalization/beta", "dense/kernel", "dense/bias"]);
-    assert_eq!(names(m.non_trainable_params()), ["batch_normalization/moving_mean", "batch_normalization/moving_variance"]);
+    assert_eq!(
+        names(m.params()),
+        ["batch_normalization/gamma", "batch_normalization/beta", "dense/kernel", "dense/bias"]
+    );
+    assert_eq!(
+        names(m.non_trainable_params()),
+        ["batch_normalization/moving_mean", "batch_normalization/moving_variance"]
+    );
     let first = m.evaluate(&x, &y, 32).unwrap().loss;
     let h = m.fit(&x, &y, FitOptions { epochs: 10, batch_size: 32, ..FitOptions::default() }).unwrap();
     // Full batches: every step sees the same statistics, feature 0 mean 6.5 and biased
@@ -111,9 +117,14 @@ fn an_embedding_stack_builds_and_passes_its_mask_on() {
         .add(Dense::new(1, Activation::Sigmoid))
         .unwrap();
     assert_eq!(m.layer_shapes(), &[vec![5, 4], vec![5, 4], vec![20], vec![1]]);
-    assert_eq!(names(m.params())[..3], ["embedding/embeddings", "layer_normalization/gamma", "layer_normalization/beta"]);
+    assert_eq!(
+        names(m.params())[..3],
+        ["embedding/embeddings", "layer_normalization/gamma", "layer_normalization/beta"]
+    );
     let s = m.summary();
-    assert!(s.lines().any(|l| l.starts_with(" embedding (Embedding)") && l.contains("(None, 5, 4)") && l.ends_with(" 80")));
+    assert!(
+        s.lines().any(|l| l.starts_with(" embedding (Embedding)") && l.contains("(None, 5, 4)") && l.ends_with(" 80"))
+    );
     let x = Tensor::from_vec(vec![3.0, 7.0, 0.0, 0.0, 0.0, 1.0, 19.0, 4.0, 2.0, 0.0], &[2, 5]);
     let mut ctx = Ctx::eval();
     assert_eq!(m.forward(&x, &mut ctx).shape(), &[2, 1]);

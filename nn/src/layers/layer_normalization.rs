@@ -341,7 +341,8 @@ mod tests {
     #[test]
     fn gradients_pass_finite_differences() {
         let (_, x, w) = fixed();
-        let (g, b) = (Tensor::from_vec(vec![1.5, 0.8, -0.5, 1.1], &[4]), Tensor::from_vec(vec![0.1, -0.2, 0.3, 0.0], &[4]));
+        let (g, b) =
+            (Tensor::from_vec(vec![1.5, 0.8, -0.5, 1.1], &[4]), Tensor::from_vec(vec![0.1, -0.2, 0.3, 0.0], &[4]));
         let f = |xs: &[Tensor]| (normalize_sample(&xs[0], &[1], Some(&xs[1]), Some(&xs[2]), 1e-3) * &w).sum_all();
         check_gradients(f, &[x.clone(), g.clone(), b.clone()]).unwrap();
         let xt = Tensor::from_vec(vec![0.5, 1.5, -1.2, 0.3, 2.0, -0.4, 0.3, 2.2], &[4, 2]).t();

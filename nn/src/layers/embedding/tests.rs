@@ -7,7 +7,9 @@ use derin_tensor::check_gradients;
 fn table() -> Embedding {
     let mut emb = Embedding::new(4, 2).unwrap();
     emb.build(&[3], &mut Rng::seed(0)).unwrap();
-    emb.embeddings().unwrap().set(Tensor::from_vec(vec![0.0, 1.0, 10.0, 11.0, 20.0, 21.0, 30.0, 31.0], &[4, 2]).to_array());
+    emb.embeddings()
+        .unwrap()
+        .set(Tensor::from_vec(vec![0.0, 1.0, 10.0, 11.0, 20.0, 21.0, 30.0, 31.0], &[4, 2]).to_array());
     emb
 }
 

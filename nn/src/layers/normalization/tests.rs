@@ -97,22 +97,8 @@ fn channels_of_an_image_batch_are_normalised_separately() {
     let y = bn.forward(&x, &mut ctx);
     // torch 2.15.0, reference/normalization.py
     let want = [
-        -0.839747,
-        0.01682196,
-        0.4855827,
-        0.3611193,
-        1.075698,
-        -0.2385604,
-        -1.22468,
-        -1.395487,
-        -1.391749,
-        -0.5302359,
-        0.3211556,
-        0.7770522,
-        2.506987,
-        1.491613,
-        0.1777404,
-        -0.7933108,
+        -0.839747, 0.01682196, 0.4855827, 0.3611193, 1.075698, -0.2385604, -1.22468, -1.395487, -1.391749, -0.5302359,
+        0.3211556, 0.7770522, 2.506987, 1.491613, 0.1777404, -0.7933108,
     ];
     assert_close(&y.to_vec(), &want, 2e-5);
     // Per channel the output has mean beta_c (and gamma_c² · σ²/(σ² + ε) variance).
@@ -134,7 +120,8 @@ fn inference_uses_the_moving_statistics() {
     // −0.5 · 2.0 / √0.501 + 0.3 = −1.412801 + 0.3 = −1.112801
     assert_close(&y[..3], &[0.549775, -0.822098, -1.112801], 1e-5);
     for (i, &v) in y.iter().enumerate() {
-        let (mm, mv, g, b) = ([0.2, -0.1, 0.0][i % 3], [1.0, 2.0, 0.5][i % 3], [1.5, 0.8, -0.5][i % 3], [0.1, -0.2, 0.3][i % 3]);
+        let (mm, mv, g, b) =
+            ([0.2, -0.1, 0.0][i % 3], [1.0, 2.0, 0.5][i % 3], [1.5, 0.8, -0.5][i % 3], [0.1, -0.2, 0.3][i % 3]);
         let want = g * (x.to_vec()[i] - mm) / (mv + 1e-3f32).sqrt() + b;
         assert!((v - want).abs() < 1e-5, "{i}: {v} vs {want}");
     }
@@ -152,7 +139,15 @@ fn a_frozen_layer_runs_in_inference_mode_while_training() {
     assert!(y.sum_all().backward().param(bn.gamma().unwrap()).is_none());
     assert!(bn.params().is_empty());
     let names: Vec<String> = bn.non_trainable_params().iter().map(|p| p.name().to_string()).collect();
-    assert_eq!(names, ["batch_normalization/gamma", "batch_normalization/beta", "batch_normalization/moving_mean", "batch_normalization/moving_variance"]);
+    assert_eq!(
+        names,
+        [
+            "batch_normalization/gamma",
+            "batch_normalization/beta",
+            "batch_normalization/moving_mean",
+            "batch_normalization/moving_variance"
+        ]
+    );
 }
 
 #[test]
@@ -209,7 +204,10 @@ fn channels_last_axis_and_without_scale_or_center() {
 #[test]
 fn shape_and_hyperparameter_errors_name_the_layer() {
     let err = BatchNormalization::new().with_axis(3).output_shape(&[4, 5]).unwrap_err().to_string();
-    assert!(err.contains("batch_normalization (BatchNormalization)") && err.contains("axis 3") && err.contains("[4, 5]"), "{err}");
+    assert!(
+        err.contains("batch_normalization (BatchNormalization)") && err.contains("axis 3") && err.contains("[4, 5]"),
+        "{err}"
+    );
     assert!(BatchNormalization::new().output_shape(&[]).is_err());
     assert!(BatchNormalization::new().with_axis(-3).output_shape(&[4, 5]).is_err());
     assert!(BatchNormalization::new().with_axis(-2).output_shape(&[4, 5]).is_ok());
