@@ -2,8 +2,33 @@
 //! (reference/normalization.py, torch 2.15.0), inference and frozen modes, gradient
 //! checks, shape errors.
 
+use super::kernel::batch_norm_train;
 use super::*;
 use derin_tensor::check_gradients;
+
+/// The slow reference the fused kernel is tested against: training-mode batch normalisation of `x` along `axis` with `[C]` `gamma` and `beta`:
+/// the output, and the batch mean and biased variance (reduced axes kept as size 1).
+fn normalize_batch(
+    x: &Tensor,
+    axis: usize,
+    gamma: Option<&Tensor>,
+    beta: Option<&Tensor>,
+    epsilon: f32,
+) -> (Tensor, Tensor, Tensor) {
+    let ndim = x.ndim();
+    let reduce: Vec<usize> = (0..ndim).filter(|&a| a != axis).collect();
+    let mean = x.mean(&reduce, true);
+    let centred = x - &mean;
+    let var = centred.square().mean(&reduce, true);
+    let mut y = centred * var.add_scalar(epsilon).powf(-0.5);
+    if let Some(g) = gamma {
+        y = y * along(g, axis, ndim);
+    }
+    if let Some(b) = beta {
+        y = y + along(b, axis, ndim);
+    }
+    (y, mean, var)
+}
 
 /// `sin(0.7 i) · scale + 0.05 i`, the inputs reference/normalization.py rebuilds.
 pub(crate) fn wave(n: usize, scale: f64) -> Vec<f32> {
@@ -150,26 +175,55 @@ fn a_frozen_layer_runs_in_inference_mode_while_training() {
     );
 }
 
+/// `Σ y · w` of the fused kernel, for gradient checks: inputs `[x, gamma, beta]` or
+/// `[x, gamma]`.
+fn fused_loss(xs: &[Tensor], axis: usize, w: &Tensor) -> Tensor {
+    (batch_norm_train(&xs[0], axis, xs.get(1), xs.get(2), 1e-3).0 * w).sum_all()
+}
+
 #[test]
 fn training_mode_gradients_pass_finite_differences() {
     let x = Tensor::from_vec(vec![0.5, -1.2, 2.0, 1.5, 0.3, -0.4, -0.7, 2.2, 1.1, 0.9, -0.5, 0.6], &[4, 3]);
     let w = Tensor::from_vec(wave(12, 1.0), &[4, 3]);
     let (gamma, beta) = (Tensor::from_vec(vec![1.5, 0.8, -0.5], &[3]), Tensor::from_vec(vec![0.1, -0.2, 0.3], &[3]));
-    let f = |xs: &[Tensor]| (normalize_batch(&xs[0], 1, Some(&xs[1]), Some(&xs[2]), 1e-3).0 * &w).sum_all();
-    check_gradients(f, &[x.clone(), gamma.clone(), beta.clone()]).unwrap();
+    check_gradients(|xs| fused_loss(xs, 1, &w), &[x.clone(), gamma.clone(), beta.clone()]).unwrap();
     // The same on a transposed (non-contiguous) input.
     let xt = Tensor::from_vec(vec![0.5, 1.5, -0.7, 0.9, -1.2, 0.3, 2.2, -0.5, 2.0, -0.4, 1.1, 0.6], &[3, 4]).t();
     assert_eq!(xt.to_vec(), x.to_vec());
-    check_gradients(f, &[xt, gamma.clone(), beta.clone()]).unwrap();
-    // 4-D, channel axis 1, and a channels-last axis.
+    check_gradients(|xs| fused_loss(xs, 1, &w), &[xt, gamma.clone(), beta.clone()]).unwrap();
+    // 4-D with channel axis 1, and a channels-last axis without beta.
     let x4 = Tensor::from_vec(wave(24, 1.5), &[2, 3, 2, 2]);
     let w4 = Tensor::from_vec(wave(24, 0.8).iter().rev().copied().collect(), &[2, 3, 2, 2]);
-    let f4 = |xs: &[Tensor]| (normalize_batch(&xs[0], 1, Some(&xs[1]), Some(&xs[2]), 1e-3).0 * &w4).sum_all();
-    check_gradients(f4, &[x4.clone(), gamma.clone(), beta.clone()]).unwrap();
+    check_gradients(|xs| fused_loss(xs, 1, &w4), &[x4, gamma.clone(), beta.clone()]).unwrap();
     let x3 = Tensor::from_vec(wave(24, 1.5), &[2, 4, 3]);
     let w3 = w4.reshape(&[2, 4, 3]);
-    let f3 = |xs: &[Tensor]| (normalize_batch(&xs[0], 2, Some(&xs[1]), None, 1e-3).0 * &w3).sum_all();
-    check_gradients(f3, &[x3, gamma]).unwrap();
+    check_gradients(|xs| fused_loss(xs, 2, &w3), &[x3, gamma]).unwrap();
+    // Only x: no gamma, no beta.
+    check_gradients(|xs| fused_loss(xs, 1, &w), &[x]).unwrap();
+}
+
+#[test]
+fn fused_kernel_matches_the_composite_reference() {
+    let cases: [(&[usize], usize); 4] = [(&[5, 3], 1), (&[3, 4, 2, 5], 1), (&[2, 3, 4], 2), (&[4, 2, 3], 1)];
+    for (shape, axis) in cases {
+        let n: usize = shape.iter().product();
+        let c = shape[axis];
+        let x = Tensor::from_vec(wave(n, 2.0), shape).requires_grad();
+        let w = Tensor::from_vec(wave(n, 1.0).iter().rev().copied().collect(), shape);
+        let gamma = Tensor::from_vec(wave(c, 0.5).iter().map(|v| v + 1.0).collect(), &[c]).requires_grad();
+        let beta = Tensor::from_vec(wave(c, 0.3), &[c]).requires_grad();
+        let (y, mean, var) = batch_norm_train(&x, axis, Some(&gamma), Some(&beta), 1e-3);
+        let (y_ref, mean_ref, var_ref) = normalize_batch(&x, axis, Some(&gamma), Some(&beta), 1e-3);
+        assert_close(&y.to_vec(), &y_ref.to_vec(), 1e-5);
+        assert_close(&mean, &mean_ref.to_vec(), 1e-5);
+        assert_close(&var, &var_ref.to_vec(), 1e-5);
+        let g = (y * &w).sum_all().backward();
+        let g_ref = (y_ref * &w).sum_all().backward();
+        for t in [&x, &gamma, &beta] {
+            let flat = |g: &derin_tensor::Gradients| g.array(t).unwrap().iter().copied().collect::<Vec<_>>();
+            assert_close(&flat(&g), &flat(&g_ref), 1e-4);
+        }
+    }
 }
 
 #[test]
