@@ -307,7 +307,8 @@ pub(super) fn value(p: &Param, trainable: bool) -> Tensor {
 
 impl Module for BatchNormalization {
     /// # Panics
-    /// If the layer is not built or `x` has no axis `axis`; the message names the layer.
+    /// If the layer is not built, or `x` has no axis `axis` or another channel count than
+    /// it was built for; the message names the layer.
     fn forward(&self, x: &Tensor, ctx: &mut Ctx) -> Tensor {
         let label = || self.label();
         let (mm, mv) = match (&self.moving_mean, &self.moving_variance) {
@@ -319,6 +320,15 @@ impl Module for BatchNormalization {
             Some(a) => a + 1,
             None => panic!("{}: input of shape {:?} has no axis {}", label(), x.shape(), self.axis),
         };
+        if x.shape()[axis] != mm.len() {
+            panic!(
+                "{}: input of shape {:?} has {} channels, the layer was built for {}",
+                label(),
+                x.shape(),
+                x.shape()[axis],
+                mm.len()
+            );
+        }
         let trainable = self.trainable();
         let gamma = self.gamma.as_ref().map(|g| value(g, trainable));
         let beta = self.beta.as_ref().map(|b| value(b, trainable));

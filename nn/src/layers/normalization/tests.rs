@@ -283,3 +283,12 @@ fn weights_are_named_as_in_keras() {
     assert_eq!(names(bn.params()), ["bn/gamma", "bn/beta"]);
     assert_eq!(names(bn.non_trainable_params()), ["bn/moving_mean", "bn/moving_variance"]);
 }
+
+#[test]
+#[should_panic(
+    expected = "batch_normalization (BatchNormalization): input of shape [2, 4] has 4 channels, the layer was built for 3"
+)]
+fn forward_with_another_channel_count_panics_naming_the_layer() {
+    let (bn, _, _) = features();
+    bn.forward(&Tensor::zeros(&[2, 4]), &mut Ctx::train(0));
+}
