@@ -4,8 +4,8 @@ use derin_tensor::{Param, Rng, Tensor};
 
 use crate::error::Result;
 
-/// Training or inference: decides what [`Dropout`](crate::Dropout) (and later
-/// BatchNormalization) does.
+/// Training or inference: decides what [`Dropout`](crate::Dropout) and
+/// [`BatchNormalization`](crate::BatchNormalization) do.
 ///
 /// ```
 /// use derin_nn::Mode;

@@ -1,5 +1,6 @@
 //! The layers: `Dense`, `Dropout`, `Flatten`, `Reshape`, `Permute`, the convolutions
-//! (`Conv1D`, `Conv2D`, `Conv2DTranspose`) and the poolings.
+//! (`Conv1D`, `Conv2D`, `Conv2DTranspose`), the poolings, `BatchNormalization`,
+//! `LayerNormalization`, `Embedding` and `Masking`.
 
 mod conv;
 mod conv_common;
@@ -7,7 +8,10 @@ mod conv_transpose;
 mod data_format;
 mod dense;
 mod dropout;
+mod embedding;
 mod global_pool;
+mod layer_normalization;
+pub(crate) mod normalization;
 mod pool;
 mod reshape;
 
@@ -16,6 +20,9 @@ pub use conv_transpose::Conv2DTranspose;
 pub use data_format::DataFormat;
 pub use dense::Dense;
 pub use dropout::Dropout;
+pub use embedding::{Embedding, Masking};
 pub use global_pool::{GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D};
+pub use layer_normalization::LayerNormalization;
+pub use normalization::BatchNormalization;
 pub use pool::{AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D};
 pub use reshape::{Flatten, Permute, Reshape};
