@@ -10,7 +10,9 @@
 use std::time::Instant;
 
 use derin_data::{Targets, mnist};
-use derin_nn::{Activation, Conv2D, Dense, Dropout, FitOptions, Flatten, Loss, MaxPooling2D, Metric, Sequential};
+use derin_nn::{
+    Activation, Conv2D, Dense, Dropout, FitOptions, Flatten, Loss, MaxPooling2D, Metric, Sequential, plot_history,
+};
 use derin_optim::Adam;
 use derin_tensor::Tensor;
 
@@ -47,9 +49,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         verbose: true,
         ..FitOptions::default()
     };
-    let _history = model.fit(&x, &y, options)?;
+    let history = model.fit(&x, &y, options)?;
     let trained = start.elapsed().as_secs_f64();
     println!("training time: {trained:.1} s");
+    if let Some(diagnosis) = history.diagnose() {
+        println!("{diagnosis}");
+    }
+    plot_history(&history, "mnist_learning_curves.png")?;
+    println!("learning curves: mnist_learning_curves.png");
     let scores = model.evaluate(&x_test, &y_test, 500)?;
     println!("test loss: {:.4}", scores.loss);
     println!("test accuracy: {:.4}", scores.metric(Metric::Accuracy).expect("compiled with accuracy"));
