@@ -203,6 +203,28 @@ pub trait Module {
         self.output_shape(input).map(|_| ())
     }
 
+    /// Checks the values of a batch before any training or inference starts, for layers
+    /// whose input has rules beyond its shape (Embedding's token ids must be whole numbers
+    /// in `[0, input_dim)`). [`Sequential`](crate::Sequential) asks its first layer in
+    /// `fit`, `evaluate` and `predict`, so bad data is an `Err` there instead of a panic
+    /// in `forward`. The default accepts everything.
+    ///
+    /// # Errors
+    /// [`Error::Data`](crate::Error::Data) naming the layer and the bad value.
+    ///
+    /// ```
+    /// use derin_nn::{Embedding, Module};
+    /// use derin_tensor::Tensor;
+    /// let e = Embedding::new(10, 4).unwrap();
+    /// assert!(e.check_input(&Tensor::from_vec(vec![1.0, 9.0], &[1, 2])).is_ok());
+    /// let err = e.check_input(&Tensor::from_vec(vec![1.0, 10.0], &[1, 2])).unwrap_err().to_string();
+    /// assert!(err.contains("10") && err.contains("embedding"), "{err}");
+    /// ```
+    fn check_input(&self, x: &Tensor) -> Result<()> {
+        let _ = x;
+        Ok(())
+    }
+
     /// The Keras class name, shown by `summary` (`Dense`, `Flatten`, …).
     fn type_name(&self) -> &'static str;
 

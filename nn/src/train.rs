@@ -257,6 +257,12 @@ impl Sequential {
                 format!("input has shape {:?}, the model expects [batch] + {:?}", x.shape(), self.input_shape());
             return Err(Error::Data { operation, reason });
         }
+        if let Some(first) = self.layers().first() {
+            first.check_input(x).map_err(|e| match e {
+                Error::Data { reason, .. } => Error::Data { operation, reason },
+                other => other,
+            })?;
+        }
         let n = x.shape()[0];
         let reason = match y {
             Some(Targets::Labels(l)) if l.len() != n => format!("{} labels for {n} inputs", l.len()),

@@ -170,6 +170,17 @@ impl Module for Embedding {
         table.index_select(0, &ids).reshape(&[n, t, self.output_dim])
     }
 
+    fn check_input(&self, x: &Tensor) -> Result<()> {
+        let n = self.input_dim;
+        match x.array().iter().find(|&&v| v.fract() != 0.0 || !(0.0..n as f32).contains(&v)) {
+            None => Ok(()),
+            Some(v) => Err(Error::Data {
+                operation: "check_input",
+                reason: format!("{}: token id {v} is not a whole number in [0, {n}) (input_dim = {n})", self.label()),
+            }),
+        }
+    }
+
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         match input {
             &[t] => Ok(vec![t, self.output_dim]),
