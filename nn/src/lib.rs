@@ -37,7 +37,9 @@ pub use activation::{Activation, ActivationLayer};
 pub use callbacks::{EarlyStopping, Monitor};
 pub use error::{Error, Result};
 pub use fit::{EpochLog, FitOptions, History};
-pub use layers::{Dense, Dropout, Flatten, Permute, Reshape};
+pub use layers::{
+    Bidirectional, Dense, Dropout, Flatten, GRU, LSTM, MergeMode, Permute, Recurrent, Reshape, RnnOptions, RnnOutput, SimpleRNN,
+};
 pub use loss::{EPSILON, Loss};
 pub use metric::Metric;
 pub use module::{Ctx, LayerCore, Mode, Module};
