@@ -151,22 +151,50 @@ fn forward_rows_body(
             let (pz, pr, ph) = (&p[..u], &p[u..2 * u], &p[2 * u..3 * u]);
             let (bz, br, bh) = (&b[..u], &b[u..2 * u], &b[2 * u..3 * u]);
             let (sv_h, sv_z, sv_r, sv_hh, sv_c) = (&mut sv_h[..u], &mut sv_z[..u], &mut sv_r[..u], &mut sv_hh[..u], &mut sv_c[..u]);
-            for j in 0..u {
-                let prev = hs[j];
-                let z = sigmoid(xz[j] + pz[j] + bz[j]);
-                let r = sigmoid(xr[j] + pr[j] + br[j]);
-                let hh = ph[j] + bh[j];
-                let cand = tanh(xh[j] + r * hh);
-                sv_h[j] = prev;
-                sv_z[j] = z;
-                sv_r[j] = r;
-                sv_hh[j] = hh;
-                sv_c[j] = cand;
-                let next = prev + keep * ((1.0 - z) * (cand - prev));
-                hs[j] = next;
-                o[j] = next;
-            }
+            row_forward(xz, xr, xh, pz, pr, ph, bz, br, bh, keep, hs, o, sv_h, sv_z, sv_r, sv_hh, sv_c);
         }
+    }
+}
+
+/// One batch row of one step. A function of its own so that its slices are known not to
+/// alias (`&mut` arguments), which lets the loop vectorise.
+#[inline(always)]
+fn row_forward(
+    xz: &[f32],
+    xr: &[f32],
+    xh: &[f32],
+    pz: &[f32],
+    pr: &[f32],
+    ph: &[f32],
+    bz: &[f32],
+    br: &[f32],
+    bh: &[f32],
+    keep: f32,
+    hs: &mut [f32],
+    o: &mut [f32],
+    sv_h: &mut [f32],
+    sv_z: &mut [f32],
+    sv_r: &mut [f32],
+    sv_hh: &mut [f32],
+    sv_c: &mut [f32],
+) {
+    let u = hs.len();
+    let (xz, xr, xh, pz, pr, ph, bz, br, bh) = (&xz[..u], &xr[..u], &xh[..u], &pz[..u], &pr[..u], &ph[..u], &bz[..u], &br[..u], &bh[..u]);
+    let (o, sv_h, sv_z, sv_r, sv_hh, sv_c) = (&mut o[..u], &mut sv_h[..u], &mut sv_z[..u], &mut sv_r[..u], &mut sv_hh[..u], &mut sv_c[..u]);
+    for j in 0..u {
+        let prev = hs[j];
+        let z = sigmoid(xz[j] + pz[j] + bz[j]);
+        let r = sigmoid(xr[j] + pr[j] + br[j]);
+        let hh = ph[j] + bh[j];
+        let cand = tanh(xh[j] + r * hh);
+        sv_h[j] = prev;
+        sv_z[j] = z;
+        sv_r[j] = r;
+        sv_hh[j] = hh;
+        sv_c[j] = cand;
+        let next = prev + keep * ((1.0 - z) * (cand - prev));
+        hs[j] = next;
+        o[j] = next;
     }
 }
 
@@ -274,21 +302,7 @@ fn backward_rows_body(
             let (sz, rest) = st.split_at_mut(u);
             let (sr, sh) = rest.split_at_mut(u);
             let (dxh, sz, sr, sh) = (&mut dxh[..u], &mut sz[..u], &mut sr[..u], &mut sh[..u]);
-            for j in 0..u {
-                let d = d_out[j] + d_next[j];
-                let (z, r, hh, c) = (sv_z[j], sv_r[j], sv_hh[j], sv_c[j]);
-                let dc = keep * d * (1.0 - z) * (1.0 - c * c);
-                let dz = keep * d * (sv_h[j] - c) * z * (1.0 - z);
-                let dr = dc * hh * r * (1.0 - r);
-                dxz[j] = dz;
-                dxr[j] = dr;
-                dxh[j] = dc;
-                sz[j] = dz;
-                sr[j] = dr;
-                sh[j] = dc * r;
-                // Masked: h passed through unchanged, so its gradient does too.
-                dp[j] = d * (1.0 - keep + keep * z);
-            }
+            row_backward(d_out, d_next, keep, sv_h, sv_z, sv_r, sv_hh, sv_c, dxz, dxr, dxh, sz, sr, sh, dp);
         }
         // dhₜ₋₁ = d·z + ∂/∂(hp) · Rᵀ
         let dprev_m = ArrayViewMut2::from_shape((nc, u), &mut dprev[..]).expect("rows of U");
@@ -298,6 +312,46 @@ fn backward_rows_body(
             dhp[row * g..(row + 1) * g].copy_from_slice(&step.as_slice().expect("standard layout")[i * g..(i + 1) * g]);
         }
         dh.copy_from_slice(&dprev);
+    }
+}
+
+/// One batch row of one step backwards; a function of its own for the same reason as
+/// [`row_forward`].
+#[inline(always)]
+fn row_backward(
+    d_out: &[f32],
+    d_next: &[f32],
+    keep: f32,
+    sv_h: &[f32],
+    sv_z: &[f32],
+    sv_r: &[f32],
+    sv_hh: &[f32],
+    sv_c: &[f32],
+    dxz: &mut [f32],
+    dxr: &mut [f32],
+    dxh: &mut [f32],
+    sz: &mut [f32],
+    sr: &mut [f32],
+    sh: &mut [f32],
+    dp: &mut [f32],
+) {
+    let u = dp.len();
+    let (d_out, d_next, sv_h, sv_z, sv_r, sv_hh, sv_c) = (&d_out[..u], &d_next[..u], &sv_h[..u], &sv_z[..u], &sv_r[..u], &sv_hh[..u], &sv_c[..u]);
+    let (dxz, dxr, dxh, sz, sr, sh) = (&mut dxz[..u], &mut dxr[..u], &mut dxh[..u], &mut sz[..u], &mut sr[..u], &mut sh[..u]);
+    for j in 0..u {
+        let d = d_out[j] + d_next[j];
+        let (z, r, hh, c) = (sv_z[j], sv_r[j], sv_hh[j], sv_c[j]);
+        let dc = keep * d * (1.0 - z) * (1.0 - c * c);
+        let dz = keep * d * (sv_h[j] - c) * z * (1.0 - z);
+        let dr = dc * hh * r * (1.0 - r);
+        dxz[j] = dz;
+        dxr[j] = dr;
+        dxh[j] = dc;
+        sz[j] = dz;
+        sr[j] = dr;
+        sh[j] = dc * r;
+        // Masked: h passed through unchanged, so its gradient does too.
+        dp[j] = d * (1.0 - keep + keep * z);
     }
 }
 
