@@ -38,7 +38,8 @@ pub use callbacks::{EarlyStopping, Monitor};
 pub use error::{Error, Result};
 pub use fit::{EpochLog, FitOptions, History};
 pub use layers::{
-    Bidirectional, Dense, Dropout, Flatten, GRU, LSTM, MergeMode, Permute, Recurrent, Reshape, RnnOptions, RnnOutput, SimpleRNN,
+    Bidirectional, Dense, Dropout, Flatten, GRU, LSTM, MergeMode, Permute, Recurrent, Reshape, RnnOptions, RnnOutput,
+    SimpleRNN,
 };
 pub use loss::{EPSILON, Loss};
 pub use metric::Metric;

@@ -8,5 +8,5 @@ mod reshape;
 
 pub use dense::Dense;
 pub use dropout::Dropout;
-pub use reshape::{Flatten, Permute, Reshape};
 pub use recurrent::{Bidirectional, GRU, LSTM, MergeMode, Recurrent, RnnOptions, RnnOutput, SimpleRNN};
+pub use reshape::{Flatten, Permute, Reshape};

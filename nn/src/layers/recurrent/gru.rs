@@ -69,7 +69,16 @@ impl GRU {
         ArrayD::zeros(IxDyn(&[2, 3 * self.base.units]))
     }
 
-    fn run(&self, label: &str, x: &Tensor, k: &Tensor, rk: &Tensor, b: &Tensor, init: Option<&[Tensor]>, mask: Option<&Tensor>) -> RnnOutput {
+    fn run(
+        &self,
+        label: &str,
+        x: &Tensor,
+        k: &Tensor,
+        rk: &Tensor,
+        b: &Tensor,
+        init: Option<&[Tensor]>,
+        mask: Option<&Tensor>,
+    ) -> RnnOutput {
         let g = 3 * self.base.units;
         let (b_in, b_rec) = (b.narrow(0, 0, 1).reshape(&[g]), b.narrow(0, 1, 1).reshape(&[g]));
         let steps = Steps::new(label, x, k, Some(&b_in), &self.base.opts, mask);

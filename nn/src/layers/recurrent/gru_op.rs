@@ -50,8 +50,8 @@ fn chunk_rows(n: usize) -> usize {
     n.div_ceil(derin_tensor::num_threads().max(1)).max(1)
 }
 
-/// States `[N, T, U]` of the GRU run over projected inputs `xp` `[N, T, 3U]` (`x · kernel
-/// + input bias`, gate order z, r, h), from `h0` `[N, U]`, with recurrent kernel `rk`
+/// States `[N, T, U]` of the GRU run over projected inputs `xp` `[N, T, 3U]` (`x · kernel`
+/// plus the input bias, gate order z, r, h), from `h0` `[N, U]`, with recurrent kernel `rk`
 /// `[U, 3U]` and recurrent bias `rb` `[3U]`. Where `mask[i·T + s]` is 0 the state is
 /// carried over.
 pub(crate) fn gru_sequence(xp: &Tensor, h0: &Tensor, rk: &Tensor, rb: &Tensor, mask: Option<Vec<f32>>) -> Tensor {
@@ -150,7 +150,8 @@ fn forward_rows_body(
             let (xz, xr, xh) = (&x[..u], &x[u..2 * u], &x[2 * u..3 * u]);
             let (pz, pr, ph) = (&p[..u], &p[u..2 * u], &p[2 * u..3 * u]);
             let (bz, br, bh) = (&b[..u], &b[u..2 * u], &b[2 * u..3 * u]);
-            let (sv_h, sv_z, sv_r, sv_hh, sv_c) = (&mut sv_h[..u], &mut sv_z[..u], &mut sv_r[..u], &mut sv_hh[..u], &mut sv_c[..u]);
+            let (sv_h, sv_z, sv_r, sv_hh, sv_c) =
+                (&mut sv_h[..u], &mut sv_z[..u], &mut sv_r[..u], &mut sv_hh[..u], &mut sv_c[..u]);
             row_forward(xz, xr, xh, pz, pr, ph, bz, br, bh, keep, hs, o, sv_h, sv_z, sv_r, sv_hh, sv_c);
         }
     }
@@ -179,8 +180,10 @@ fn row_forward(
     sv_c: &mut [f32],
 ) {
     let u = hs.len();
-    let (xz, xr, xh, pz, pr, ph, bz, br, bh) = (&xz[..u], &xr[..u], &xh[..u], &pz[..u], &pr[..u], &ph[..u], &bz[..u], &br[..u], &bh[..u]);
-    let (o, sv_h, sv_z, sv_r, sv_hh, sv_c) = (&mut o[..u], &mut sv_h[..u], &mut sv_z[..u], &mut sv_r[..u], &mut sv_hh[..u], &mut sv_c[..u]);
+    let (xz, xr, xh, pz, pr, ph, bz, br, bh) =
+        (&xz[..u], &xr[..u], &xh[..u], &pz[..u], &pr[..u], &ph[..u], &bz[..u], &br[..u], &bh[..u]);
+    let (o, sv_h, sv_z, sv_r, sv_hh, sv_c) =
+        (&mut o[..u], &mut sv_h[..u], &mut sv_z[..u], &mut sv_r[..u], &mut sv_hh[..u], &mut sv_c[..u]);
     for j in 0..u {
         let prev = hs[j];
         let z = sigmoid(xz[j] + pz[j] + bz[j]);
@@ -198,7 +201,14 @@ fn row_forward(
     }
 }
 
-fn backward(ctx: &BackwardCtx<'_>, saved: &[f32], mask: Option<&[f32]>, n: usize, t: usize, u: usize) -> Vec<Option<ArrayD<f32>>> {
+fn backward(
+    ctx: &BackwardCtx<'_>,
+    saved: &[f32],
+    mask: Option<&[f32]>,
+    n: usize,
+    t: usize,
+    u: usize,
+) -> Vec<Option<ArrayD<f32>>> {
     let g = 3 * u;
     let dout = ctx.grad.as_standard_layout();
     let dout = dout.as_slice().expect("standard layout");
@@ -293,9 +303,11 @@ fn backward_rows_body(
             let row = i * t + s;
             let keep = mask.map_or(1.0, |m| if m[row] != 0.0 { 1.0 } else { 0.0 });
             let sv = &saved[row * SAVED * u..(row + 1) * SAVED * u];
-            let (sv_h, sv_z, sv_r, sv_hh, sv_c) = (&sv[..u], &sv[u..2 * u], &sv[2 * u..3 * u], &sv[3 * u..4 * u], &sv[4 * u..]);
+            let (sv_h, sv_z, sv_r, sv_hh, sv_c) =
+                (&sv[..u], &sv[u..2 * u], &sv[2 * u..3 * u], &sv[3 * u..4 * u], &sv[4 * u..]);
             let (st, dx) = (&mut st[i * g..(i + 1) * g], &mut dxp[row * g..(row + 1) * g]);
-            let (d_out, d_next, dp) = (&dout[row * u..(row + 1) * u], &dh[i * u..(i + 1) * u], &mut dprev[i * u..(i + 1) * u]);
+            let (d_out, d_next, dp) =
+                (&dout[row * u..(row + 1) * u], &dh[i * u..(i + 1) * u], &mut dprev[i * u..(i + 1) * u]);
             // Slices of exactly `u`, as in the forward pass.
             let (dxz, rest) = dx.split_at_mut(u);
             let (dxr, dxh) = rest.split_at_mut(u);
@@ -336,8 +348,10 @@ fn row_backward(
     dp: &mut [f32],
 ) {
     let u = dp.len();
-    let (d_out, d_next, sv_h, sv_z, sv_r, sv_hh, sv_c) = (&d_out[..u], &d_next[..u], &sv_h[..u], &sv_z[..u], &sv_r[..u], &sv_hh[..u], &sv_c[..u]);
-    let (dxz, dxr, dxh, sz, sr, sh) = (&mut dxz[..u], &mut dxr[..u], &mut dxh[..u], &mut sz[..u], &mut sr[..u], &mut sh[..u]);
+    let (d_out, d_next, sv_h, sv_z, sv_r, sv_hh, sv_c) =
+        (&d_out[..u], &d_next[..u], &sv_h[..u], &sv_z[..u], &sv_r[..u], &sv_hh[..u], &sv_c[..u]);
+    let (dxz, dxr, dxh, sz, sr, sh) =
+        (&mut dxz[..u], &mut dxr[..u], &mut dxh[..u], &mut sz[..u], &mut sr[..u], &mut sh[..u]);
     for j in 0..u {
         let d = d_out[j] + d_next[j];
         let (z, r, hh, c) = (sv_z[j], sv_r[j], sv_hh[j], sv_c[j]);

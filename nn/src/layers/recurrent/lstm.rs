@@ -65,7 +65,16 @@ impl LSTM {
         ArrayD::from_shape_fn(IxDyn(&[4 * u]), |ix| if ix[0] / u == 1 { 1.0 } else { 0.0 })
     }
 
-    fn run(&self, label: &str, x: &Tensor, k: &Tensor, rk: &Tensor, b: &Tensor, init: Option<&[Tensor]>, mask: Option<&Tensor>) -> RnnOutput {
+    fn run(
+        &self,
+        label: &str,
+        x: &Tensor,
+        k: &Tensor,
+        rk: &Tensor,
+        b: &Tensor,
+        init: Option<&[Tensor]>,
+        mask: Option<&Tensor>,
+    ) -> RnnOutput {
         let u = self.base.units;
         let steps = Steps::new(label, x, k, Some(b), &self.base.opts, mask);
         let mut state = initial_states(label, init, 2, steps.n, u);

@@ -368,7 +368,14 @@ impl Steps {
     ///
     /// # Panics
     /// If `x` is not `[N, T, F]` with `F` the kernel's rows, or the mask is not `[N, T]`.
-    pub fn new(label: &str, x: &Tensor, kernel: &Tensor, bias: Option<&Tensor>, opts: &RnnOptions, mask: Option<&Tensor>) -> Self {
+    pub fn new(
+        label: &str,
+        x: &Tensor,
+        kernel: &Tensor,
+        bias: Option<&Tensor>,
+        opts: &RnnOptions,
+        mask: Option<&Tensor>,
+    ) -> Self {
         let s = x.shape();
         assert!(
             s.len() == 3 && s[2] == kernel.shape()[0] && s[1] > 0,
@@ -411,7 +418,7 @@ impl Steps {
     pub fn output(&self, h: &Tensor, opts: &RnnOptions) -> Tensor {
         let u = h.shape()[2];
         let seq = match &self.mask {
-            Some(m) if m.iter().any(|&v| v == 0.0) => {
+            Some(m) if m.contains(&0.0) => {
                 let mut keep = m.clone();
                 if !opts.zero_output_for_mask {
                     // The previous output is repeated, so only the steps before the first
@@ -450,13 +457,24 @@ pub(crate) fn keep_where(m: Option<&Tensor>, new: Tensor, old: &Tensor) -> Tenso
 ///
 /// # Panics
 /// If the count or a shape is wrong.
-pub(crate) fn initial_states(label: &str, given: Option<&[Tensor]>, count: usize, n: usize, units: usize) -> Vec<Tensor> {
+pub(crate) fn initial_states(
+    label: &str,
+    given: Option<&[Tensor]>,
+    count: usize,
+    n: usize,
+    units: usize,
+) -> Vec<Tensor> {
     match given {
         None => (0..count).map(|_| Tensor::zeros(&[n, units])).collect(),
         Some(states) => {
             assert_eq!(states.len(), count, "{label}: {} initial states given, the layer has {count}", states.len());
             for s in states {
-                assert_eq!(s.shape(), &[n, units], "{label}: initial state of shape {:?}, expected [{n}, {units}]", s.shape());
+                assert_eq!(
+                    s.shape(),
+                    &[n, units],
+                    "{label}: initial state of shape {:?}, expected [{n}, {units}]",
+                    s.shape()
+                );
             }
             states.to_vec()
         }

@@ -84,7 +84,16 @@ impl SimpleRNN {
         ArrayD::zeros(IxDyn(&[self.base.units]))
     }
 
-    fn run(&self, label: &str, x: &Tensor, k: &Tensor, rk: &Tensor, b: &Tensor, init: Option<&[Tensor]>, mask: Option<&Tensor>) -> RnnOutput {
+    fn run(
+        &self,
+        label: &str,
+        x: &Tensor,
+        k: &Tensor,
+        rk: &Tensor,
+        b: &Tensor,
+        init: Option<&[Tensor]>,
+        mask: Option<&Tensor>,
+    ) -> RnnOutput {
         let steps = Steps::new(label, x, k, Some(b), &self.base.opts, mask);
         let mut h = initial_states(label, init, 1, steps.n, self.base.units).remove(0);
         let mut hs = Vec::with_capacity(steps.t);

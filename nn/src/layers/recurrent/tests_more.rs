@@ -80,10 +80,10 @@ fn zero_output_for_mask_zeroes_masked_steps() {
 
 // PyTorch 2.15.0 (reference/recurrent.py): bidirectional GRU, `[N, T, 2U]`.
 const BI_GRU: [f32; 36] = [
-    0.165856, -0.433231, 0.270154, -0.050427, -0.612608, -0.351710, 0.181217, -0.392024, 0.327115, -0.026987, -0.403031,
-    -0.271404, 0.368782, -0.348099, 0.286758, 0.219482, -0.091007, -0.179134, 0.203985, -0.134776, -0.067892, 0.518062,
-    -0.234926, -0.039606, 0.380980, -0.109144, -0.151877, 0.413282, -0.161139, 0.066000, 0.514269, -0.028036, -0.250642,
-    0.250537, -0.082100, 0.093335,
+    0.165856, -0.433231, 0.270154, -0.050427, -0.612608, -0.351710, 0.181217, -0.392024, 0.327115, -0.026987,
+    -0.403031, -0.271404, 0.368782, -0.348099, 0.286758, 0.219482, -0.091007, -0.179134, 0.203985, -0.134776,
+    -0.067892, 0.518062, -0.234926, -0.039606, 0.380980, -0.109144, -0.151877, 0.413282, -0.161139, 0.066000, 0.514269,
+    -0.028036, -0.250642, 0.250537, -0.082100, 0.093335,
 ];
 
 fn bi(mode: MergeMode, seq: bool) -> Bidirectional {
@@ -180,7 +180,11 @@ fn gru_learns_to_recall_the_first_step() {
     head.build(&[8], &mut rng).unwrap();
     let params: Vec<_> = gru.params().into_iter().chain(head.params()).collect();
     let logits = |ctx: &mut Ctx| head.forward(&gru.forward(&x, ctx), ctx);
-    let loss_of = |z: &Tensor| (z.sigmoid().clamp(1e-6, 1.0 - 1e-6).log() * &y + (1.0 - &y) * (1.0 - z.sigmoid()).clamp(1e-6, 1.0).log()).mean_all() * -1.0;
+    let loss_of = |z: &Tensor| {
+        (z.sigmoid().clamp(1e-6, 1.0 - 1e-6).log() * &y + (1.0 - &y) * (1.0 - z.sigmoid()).clamp(1e-6, 1.0).log())
+            .mean_all()
+            * -1.0
+    };
     for _ in 0..200 {
         let grads = loss_of(&logits(&mut Ctx::train(0))).backward();
         for p in &params {
