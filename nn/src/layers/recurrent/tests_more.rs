@@ -196,3 +196,32 @@ fn gru_learns_to_recall_the_first_step() {
     let hits = z.iter().zip(y.to_vec()).filter(|&(z, y)| (*z > 0.0) == (y > 0.5)).count();
     assert!(hits as f32 / n as f32 >= 0.95, "{hits}/{n}");
 }
+
+#[test]
+fn non_contiguous_input_gives_the_same_output() {
+    // The same [N, T, F] values stored time-major and permuted back.
+    let x = input();
+    let permuted = Tensor::from_array(x.permute(&[1, 0, 2]).to_array()).permute(&[1, 0, 2]);
+    for layer in layers(true, false) {
+        let a = layer.forward(&x, &mut Ctx::eval());
+        close(&layer.forward(&permuted, &mut Ctx::eval()), &a.to_vec());
+    }
+}
+
+#[test]
+fn sequential_infers_shapes_and_counts_keras_parameters() {
+    let model = crate::Sequential::new(&[T, F])
+        .add(Bidirectional::new(GRU::new(U).return_sequences(true), MergeMode::Concat))
+        .unwrap()
+        .add(LSTM::new(4))
+        .unwrap()
+        .add(crate::Dense::new(1, crate::Activation::Sigmoid))
+        .unwrap();
+    assert_eq!(model.output_shape(), &[1]);
+    // Keras: GRU 3·(F·U + U·U + 2U) per direction, LSTM 4·(2U·4 + 4·4 + 4), Dense 4 + 1.
+    let gru = 3 * (F * U + U * U + 2 * U);
+    assert_eq!(model.count_params(), 2 * gru + 4 * (2 * U * 4 + 4 * 4 + 4) + 5);
+    assert_eq!(model.predict(&input(), 32).unwrap().shape(), &[N, 1]);
+    let err = crate::Sequential::new(&[T]).add(GRU::new(2)).unwrap_err().to_string();
+    assert!(err.contains("gru (GRU)"), "{err}");
+}
