@@ -63,6 +63,24 @@ keras_gru_into(gru, gk, gr, gb)
 out, h = gru(x)
 show("gru sequences", out)
 
+# GRU gradients of sum(out · probe), probe = vals seed 13 as [N, T, U], with respect to
+# the input and to the Keras-layout kernel, recurrent kernel and bias.
+xg = x.clone().requires_grad_(True)
+out, _ = gru(xg)
+(out * mat(N * T * U, 13, N * T, U).reshape(N, T, U)).sum().backward()
+
+
+def keras_order(w):
+    # torch blocks r, z, n -> Keras blocks z, r, h
+    r, z, n = w[..., :U], w[..., U:2 * U], w[..., 2 * U:]
+    return torch.cat([z, r, n], dim=-1)
+
+
+show("gru grad x", xg.grad)
+show("gru grad kernel", keras_order(gru.weight_ih_l0.grad.T))
+show("gru grad recurrent_kernel", keras_order(gru.weight_hh_l0.grad.T))
+show("gru grad bias", torch.stack([keras_order(gru.bias_ih_l0.grad), keras_order(gru.bias_hh_l0.grad)]))
+
 # LSTM: kernel seed 7, recurrent seed 8, bias seed 9 ([4U]).
 lstm = torch.nn.LSTM(F, U, batch_first=True)
 with torch.no_grad():

@@ -93,6 +93,40 @@ fn gru_matches_pytorch() {
     close(&gru_with(&input(), &w, seq(), None).output, &GRU_SEQ);
 }
 
+// PyTorch 2.15.0 (reference/recurrent.py): gradients of Σ out · probe (probe = vals seed
+// 13, [N, T, U]) for the GRU of `gru_matches_pytorch`, weights in Keras layout.
+const GRU_GRAD_X: [f32; 12] = [
+    -0.142280, -0.015356, -0.025897, -0.192447, -0.094372, 0.008463, -0.202532, -0.025524, -0.054584, 0.004866,
+    -0.100815, -0.000433,
+];
+const GRU_GRAD_KERNEL: [f32; 18] = [
+    0.124344, -0.014650, 0.050620, 0.006957, -0.005577, -0.003434, -0.238648, -0.120222, -0.015332, -0.183602,
+    0.057865, -0.095945, -0.026174, -0.047464, -0.043569, 0.583821, -0.162307, -0.178748,
+];
+const GRU_GRAD_RECURRENT: [f32; 27] = [
+    0.034121, 0.005713, 0.006012, -0.004085, -0.009398, 0.017030, 0.029168, -0.040999, 0.047240, -0.011594, -0.002216,
+    -0.007384, 0.011848, 0.013619, -0.030133, -0.093865, 0.055462, -0.076313, -0.014817, -0.002317, 0.002327,
+    -0.007701, -0.004663, 0.018946, 0.063378, -0.021007, 0.044123,
+];
+const GRU_GRAD_BIAS: [f32; 18] = [
+    0.263597, 0.021413, -0.023636, -0.026135, -0.042083, 0.149731, 0.295621, -0.290209, 0.759830, 0.263597, 0.021413,
+    -0.023636, -0.026135, -0.042083, 0.149731, 0.206574, -0.152588, 0.436005,
+];
+
+#[test]
+fn gru_gradients_match_pytorch() {
+    let mut gru = GRU::new(U).return_sequences(true);
+    gru.build(&[T, F], &mut Rng::seed(0)).unwrap();
+    set(&gru, [4, 5, 6], &[2, 3 * U]);
+    let x = input().requires_grad();
+    let grads = (gru.forward(&x, &mut Ctx::train(0)) * vals(&[N, T, U], 13)).sum_all().backward();
+    close(&grads.get(&x).unwrap(), &GRU_GRAD_X);
+    let of = |p: Option<&derin_tensor::Param>| Tensor::from_array(grads.param(p.unwrap()).unwrap().clone());
+    close(&of(gru.kernel()), &GRU_GRAD_KERNEL);
+    close(&of(gru.recurrent_kernel()), &GRU_GRAD_RECURRENT);
+    close(&of(gru.bias()), &GRU_GRAD_BIAS);
+}
+
 #[test]
 fn lstm_matches_pytorch() {
     let mut lstm = LSTM::new(U).return_sequences(true);
