@@ -12,7 +12,7 @@ use rayon::prelude::*;
 /// `eˣ` to about 2 ulp, branch-free so that loops over it vectorise: `2ⁿ · p(r)` with
 /// `x = n·ln 2 + r`, `|r| ≤ ln 2 / 2`, and a degree-6 Taylor polynomial for `p`.
 #[inline(always)]
-fn exp(x: f32) -> f32 {
+pub(super) fn exp(x: f32) -> f32 {
     // Adding 1.5·2²³ rounds to an integer in the low mantissa bits (no `floor` call,
     // which is a library call without SSE4.1).
     const SHIFT: f32 = 12_582_912.0;
@@ -26,12 +26,12 @@ fn exp(x: f32) -> f32 {
 }
 
 #[inline(always)]
-fn sigmoid(x: f32) -> f32 {
+pub(super) fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + exp(-x))
 }
 
 #[inline(always)]
-fn tanh(x: f32) -> f32 {
+pub(super) fn tanh(x: f32) -> f32 {
     // 1 − 2/(e²ˣ + 1); the clamp in `exp` keeps it finite.
     1.0 - 2.0 / (exp(2.0 * x) + 1.0)
 }
@@ -40,13 +40,13 @@ fn tanh(x: f32) -> f32 {
 /// `hₜ₋₁ · R_h + b_h` (the candidate's recurrent part) and the candidate `h̃`.
 const SAVED: usize = 5;
 
-fn matrix(t: &Tensor) -> ArrayView2<'_, f32> {
+pub(super) fn matrix(t: &Tensor) -> ArrayView2<'_, f32> {
     t.array().view().into_dimensionality::<Ix2>().expect("2-D weight")
 }
 
 /// Batch rows per parallel chunk: the rows are independent, so each thread runs the
 /// whole recurrence for its rows with one-thread products (no sync per step).
-fn chunk_rows(n: usize) -> usize {
+pub(super) fn chunk_rows(n: usize) -> usize {
     n.div_ceil(derin_tensor::num_threads().max(1)).max(1)
 }
 

@@ -3,7 +3,8 @@
 use derin_tensor::Tensor;
 use derin_tensor::ndarray::{ArrayD, IxDyn};
 
-use super::{RnnBase, RnnOutput, Steps, initial_states, keep_where, recurrent_layer};
+use super::lstm_op::lstm_sequence;
+use super::{RnnBase, RnnOutput, Steps, initial_states, recurrent_layer};
 
 /// Long short-term memory over `[N, T, F]`, Keras' gate order `i, f, c, o`:
 ///
@@ -15,7 +16,7 @@ use super::{RnnBase, RnnOutput, Steps, initial_states, keep_where, recurrent_lay
 /// `recurrent_kernel` `[units, 4·units]`, `bias` `[4·units]` zero except 1 for the forget
 /// gate (`unit_forget_bias=True`); tanh and sigmoid are fixed. PyTorch's `LSTM` orders
 /// its gates `i, f, g, o` (the same order) but keeps two biases; their sum is this `bias`.
-/// The final states are `[h, c]`.
+/// The final states are `[h, c]`. The recurrence runs as one fused op, as for [`GRU`](crate::GRU).
 ///
 /// # Shapes
 /// input `[N, T, F]`; output `[N, units]`, or `[N, T, units]` with `return_sequences`.
@@ -77,22 +78,11 @@ impl LSTM {
     ) -> RnnOutput {
         let u = self.base.units;
         let steps = Steps::new(label, x, k, Some(b), &self.base.opts, mask);
-        let mut state = initial_states(label, init, 2, steps.n, u);
-        let (mut h, mut c) = (state.remove(0), state.remove(0));
-        let mut hs = Vec::with_capacity(steps.t);
-        for s in 0..steps.t {
-            let a = steps.at(s) + h.matmul(rk);
-            let gates = a.split(&[u, u, u, u], 1);
-            let (i, f, o) = (gates[0].sigmoid(), gates[1].sigmoid(), gates[3].sigmoid());
-            let c_new = f * &c + i * gates[2].tanh();
-            let h_new = o * c_new.tanh();
-            let m = steps.mask_at(s);
-            c = keep_where(m.as_ref(), c_new, &c);
-            h = keep_where(m.as_ref(), h_new, &h);
-            hs.push(h.clone());
-        }
-        let seq = Tensor::stack(&hs.iter().collect::<Vec<_>>(), 1);
-        RnnOutput { output: steps.output(&seq, &self.base.opts), states: vec![h, c] }
+        let init = initial_states(label, init, 2, steps.n, u);
+        let hc = lstm_sequence(&steps.xp, &init[0], &init[1], rk, steps.mask.clone());
+        let last = |from| hc.narrow(1, steps.t - 1, 1).narrow(2, from, u).reshape(&[steps.n, u]);
+        let (h, c) = (last(0), last(u));
+        RnnOutput { output: steps.output(&hc.narrow(2, 0, u), &self.base.opts), states: vec![h, c] }
     }
 }
 

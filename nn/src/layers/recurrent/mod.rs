@@ -10,6 +10,7 @@ mod bidirectional;
 mod gru;
 mod gru_op;
 mod lstm;
+mod lstm_op;
 mod simple_rnn;
 #[cfg(test)]
 mod tests;
