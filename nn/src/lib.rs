@@ -45,9 +45,10 @@ pub use diagnosis::{Diagnosis, DiagnosisThresholds, Verdict};
 pub use error::{Error, Result};
 pub use fit::{EpochLog, FitOptions, History};
 pub use layers::{
-    AveragePooling1D, AveragePooling2D, BatchNormalization, Conv1D, Conv2D, Conv2DTranspose, DataFormat, Dense,
-    Dropout, Embedding, Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
-    GlobalMaxPooling2D, LayerNormalization, Masking, MaxPooling1D, MaxPooling2D, Permute, Reshape,
+    AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Conv1D, Conv2D, Conv2DTranspose, DataFormat,
+    Dense, Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
+    GlobalMaxPooling2D, LSTM, LayerNormalization, Masking, MaxPooling1D, MaxPooling2D, MergeMode, Permute, Recurrent,
+    Reshape, RnnOptions, RnnOutput, SimpleRNN,
 };
 pub use loss::{EPSILON, Loss};
 pub use metric::{ClassScores, ClassificationReport, Metric, classification_report, confusion_matrix, roc_auc};

@@ -1,6 +1,7 @@
 //! The layers: `Dense`, `Dropout`, `Flatten`, `Reshape`, `Permute`, the convolutions
 //! (`Conv1D`, `Conv2D`, `Conv2DTranspose`), the poolings, `BatchNormalization`,
-//! `LayerNormalization`, `Embedding` and `Masking`.
+//! `LayerNormalization`, `Embedding`, `Masking` and the recurrent ones (`SimpleRNN`, `GRU`,
+//! `LSTM`, `Bidirectional`).
 
 mod conv;
 mod conv_common;
@@ -13,6 +14,7 @@ mod global_pool;
 mod layer_normalization;
 pub(crate) mod normalization;
 mod pool;
+pub(crate) mod recurrent;
 mod reshape;
 
 pub use conv::{Conv1D, Conv2D};
@@ -25,4 +27,5 @@ pub use global_pool::{GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxP
 pub use layer_normalization::LayerNormalization;
 pub use normalization::BatchNormalization;
 pub use pool::{AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D};
+pub use recurrent::{Bidirectional, GRU, LSTM, MergeMode, Recurrent, RnnOptions, RnnOutput, SimpleRNN};
 pub use reshape::{Flatten, Permute, Reshape};

@@ -25,7 +25,28 @@ const PARALLEL_FLOPS: usize = 1 << 18;
 /// derin_tensor::kernels::gemm::sgemm(a.view(), b.t(), c.view_mut(), false);
 /// assert_eq!(c, a);
 /// ```
-pub fn sgemm(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>, mut c: ArrayViewMut2<'_, f32>, accumulate: bool) {
+pub fn sgemm(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>, c: ArrayViewMut2<'_, f32>, accumulate: bool) {
+    let flops = a.nrows() * a.ncols() * b.ncols();
+    let threads = if flops >= PARALLEL_FLOPS { threads::num_threads() } else { 1 };
+    sgemm_on(a, b, c, accumulate, threads);
+}
+
+/// [`sgemm`] on the calling thread only, for callers that already split their work
+/// across the pool (a recurrent layer running batch rows in parallel, say).
+///
+/// ```
+/// use ndarray::array;
+/// let a = array![[1.0f32, 2.0]];
+/// let b = array![[3.0f32], [4.0]];
+/// let mut c = ndarray::Array2::<f32>::ones((1, 1));
+/// derin_tensor::kernels::gemm::sgemm_serial(a.view(), b.view(), c.view_mut(), true);
+/// assert_eq!(c[[0, 0]], 12.0); // 1 + 1·3 + 2·4
+/// ```
+pub fn sgemm_serial(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>, c: ArrayViewMut2<'_, f32>, accumulate: bool) {
+    sgemm_on(a, b, c, accumulate, 1);
+}
+
+fn sgemm_on(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>, mut c: ArrayViewMut2<'_, f32>, accumulate: bool, threads: usize) {
     let (m, k) = a.dim();
     let (k2, n) = b.dim();
     assert!(
@@ -44,7 +65,6 @@ pub fn sgemm(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>, mut c: ArrayViewMut
         }
         return;
     }
-    let threads = if m * n * k >= PARALLEL_FLOPS { threads::num_threads() } else { 1 };
     let (a_s, b_s, c_s) = (a.strides().to_vec(), b.strides().to_vec(), c.strides().to_vec());
     let (cp, ap, bp) = (c.as_mut_ptr(), a.as_ptr(), b.as_ptr());
     let run = || {
@@ -125,6 +145,15 @@ mod tests {
             sgemm(a.view(), b.t(), c.view_mut(), true);
             assert!((c[[0, 0]] - 2.0 * r[[0, 0]]).abs() < 1e-3);
         }
+    }
+
+    #[test]
+    fn serial_matches_the_threaded_product() {
+        let (a, b) = (filled(64, 128, 3), filled(128, 384, 4));
+        let (mut c1, mut c2) = (Array2::zeros((64, 384)), Array2::zeros((64, 384)));
+        sgemm(a.view(), b.view(), c1.view_mut(), false);
+        sgemm_serial(a.view(), b.view(), c2.view_mut(), false);
+        assert!(c1.iter().zip(c2.iter()).all(|(x, y)| (x - y).abs() <= 1e-4 * (1.0 + y.abs())));
     }
 
     #[test]

@@ -1,0 +1,105 @@
+//! The benchmark workloads of `shared/BENCHMARKS.md` that need layers, one JSON line each
+//! on stdout: `cargo bench -p derin-nn --bench workloads [filter]`.
+//!
+//! Timing policy as in `tensor/benches/workloads.rs`: inputs built outside the timed loop,
+//! a warm-up first, training steps report the median; `PEER_BUDGET_S` seconds per workload
+//! (default 4); `DERIN_NUM_THREADS` sets the thread count.
+
+use std::time::Instant;
+
+use derin_nn::{Activation, Ctx, Dense, GRU, Module};
+use derin_tensor::ndarray::{ArrayD, IxDyn};
+use derin_tensor::{Param, Rng, Tensor, no_grad};
+
+fn budget() -> f64 {
+    std::env::var("PEER_BUDGET_S").ok().and_then(|v| v.parse().ok()).unwrap_or(4.0)
+}
+
+/// Seconds per call: `warmup` untimed calls, then at least `min` and at most `max` timed
+/// ones within `budget` seconds.
+fn time_iters(mut f: impl FnMut(), warmup: usize, min: usize, max: usize, budget: f64) -> Vec<f64> {
+    for _ in 0..warmup {
+        f();
+    }
+    let start = Instant::now();
+    let mut out = Vec::new();
+    while out.len() < max && (out.len() < min || start.elapsed().as_secs_f64() < budget) {
+        let t = Instant::now();
+        f();
+        out.push(t.elapsed().as_secs_f64());
+    }
+    out
+}
+
+fn time_train(f: impl FnMut()) -> Vec<f64> {
+    time_iters(f, 3, 10, 50, budget())
+}
+
+fn median(t: &[f64]) -> f64 {
+    let mut v = t.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 { v[n / 2] } else { 0.5 * (v[n / 2 - 1] + v[n / 2]) }
+}
+
+fn emit(peer: &str, workload: &str, value: f64, unit: &str, iters: usize, extra: &str) {
+    let rev = std::env::var("DERIN_GIT_REV").unwrap_or_else(|_| "unknown".into());
+    let threads = derin_tensor::num_threads();
+    println!(
+        "{{\"peer\": \"{peer}\", \"workload\": \"{workload}\", \"value\": {value:.2}, \"unit\": \"{unit}\", \"iters\": {iters}, \"threads\": {threads}, \"git_rev\": \"{rev}\"{extra}}}"
+    );
+}
+
+/// Softmax cross-entropy of `logits` [batch, classes] against integer labels.
+fn cross_entropy(logits: &Tensor, labels: &[usize]) -> Tensor {
+    let classes = logits.shape()[1];
+    let mut onehot = ArrayD::<f32>::zeros(IxDyn(&[labels.len(), classes]));
+    for (i, &l) in labels.iter().enumerate() {
+        onehot[[i, l]] = 1.0;
+    }
+    -(logits.log_softmax(1) * Tensor::from_array(onehot)).sum_all() / labels.len() as f32
+}
+
+/// Plain SGD on every parameter.
+fn sgd_step(params: &[Param], loss: &Tensor, lr: f32) {
+    let grads = loss.backward();
+    for p in params {
+        if let Some(g) = grads.param(p) {
+            p.update(|v| v.scaled_add(-lr, g));
+        }
+    }
+}
+
+fn report_steps(workload: &str, t: &[f64], loss0: f32, loss1: f32) {
+    let extra = format!(", \"loss0\": {loss0:.4}, \"loss1\": {loss1:.4}");
+    emit("derin", workload, 1.0 / median(t), "steps/s", t.len(), &extra);
+}
+
+/// GRU 64 → 128 over 50 steps, batch 32, dense 128 → 10 on the last state.
+fn gru_bench(rng: &mut Rng) {
+    let (batch, steps, input, hidden) = (32, 50, 64, 128);
+    let mut gru = GRU::new(hidden);
+    gru.build(&[steps, input], rng).expect("valid shape");
+    let mut head = Dense::new(10, Activation::Linear);
+    head.build(&[hidden], rng).expect("valid shape");
+    let params: Vec<Param> = gru.params().into_iter().chain(head.params()).collect();
+    let x = Tensor::normal(&[batch, steps, input], 0.0, 1.0, rng);
+    let labels: Vec<usize> = (0..batch).map(|_| rng.below(10)).collect();
+    let loss = || cross_entropy(&head.forward(&gru.forward(&x, &mut Ctx::train(0)), &mut Ctx::train(0)), &labels);
+    let loss0 = no_grad(loss).item();
+    let t = time_train(|| sgd_step(&params, &loss(), 0.01));
+    let loss1 = no_grad(loss).item();
+    report_steps("gru_train_step", &t, loss0, loss1);
+}
+
+fn main() {
+    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
+    if let Some(n) = std::env::var("DERIN_NUM_THREADS").ok().and_then(|v| v.parse().ok()) {
+        derin_tensor::set_num_threads(n);
+    }
+    let mut rng = Rng::seed(0);
+    if wanted("gru_train_step") {
+        gru_bench(&mut rng);
+    }
+}
