@@ -30,6 +30,7 @@ mod metric;
 mod module;
 mod regularizer;
 mod sequential;
+pub mod serialize;
 mod summary;
 mod train;
 
@@ -43,4 +44,5 @@ pub use metric::Metric;
 pub use module::{Ctx, LayerCore, Mode, Module};
 pub use regularizer::Regularizer;
 pub use sequential::Sequential;
+pub use serialize::layer_from_config;
 pub use train::Scores;
