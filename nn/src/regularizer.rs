@@ -124,7 +124,8 @@ impl Regularizer {
             },
             Value::Object(map) => {
                 let class = map.get("class_name").and_then(Value::as_str);
-                (class.ok_or_else(|| error("class_name", "missing or not a string".into()))?, &map["config"])
+                let config = map.get("config").unwrap_or(&Value::Null);
+                (class.ok_or_else(|| error("class_name", "missing or not a string".into()))?, config)
             }
             other => return Err(error("class_name", format!("expected an object or a name, got {other}"))),
         };

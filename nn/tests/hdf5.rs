@@ -7,12 +7,10 @@ use derin_data::Targets;
 use derin_nn::{
     Activation, Ctx, Dense, Dropout, Error, FitOptions, Flatten, Loss, Metric, Module, Regularizer, Sequential,
 };
-use derin_optim::{
-    Adagrad, Adam, AdamConfig, AdamW, Nadam, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig,
-};
+use derin_optim::{Adagrad, Adam, AdamConfig, AdamW, Nadam, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig};
 use derin_tensor::{Rng, Tensor};
-use hdf5_metno as hdf5;
 use hdf5::types::{FixedAscii, VarLenUnicode};
+use hdf5_metno as hdf5;
 use serde_json::Value;
 
 /// A fresh directory for one test.
@@ -69,7 +67,10 @@ fn round_trip_keeps_predictions_summary_and_configs() {
     let back = Sequential::load(&path).unwrap();
     let x = data().0;
     let (want, got) = (m.predict(&x, 16).unwrap(), back.predict(&x, 16).unwrap());
-    assert_eq!(want.to_vec().iter().map(|v| v.to_bits()).collect::<Vec<_>>(), got.to_vec().iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+    assert_eq!(
+        want.to_vec().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        got.to_vec().iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+    );
     assert_eq!(back.summary(), m.summary());
     assert_eq!(back.to_keras_config().unwrap(), m.to_keras_config().unwrap());
     assert!(!back.layers()[3].trainable() && back.layers()[1].trainable());
@@ -96,7 +97,10 @@ fn file_follows_keras_legacy_h5_layout() {
     let classes: Vec<&str> = layers.iter().map(|l| l["class_name"].as_str().unwrap()).collect();
     assert_eq!(classes, ["InputLayer", "Flatten", "Dense", "Dropout", "Dense"]);
     let dense = &layers[2]["config"];
-    assert_eq!((dense["name"].as_str(), dense["units"].as_u64(), dense["activation"].as_str()), (Some("dense"), Some(8), Some("relu")));
+    assert_eq!(
+        (dense["name"].as_str(), dense["units"].as_u64(), dense["activation"].as_str()),
+        (Some("dense"), Some(8), Some("relu"))
+    );
     assert_eq!(dense["kernel_regularizer"]["class_name"], "L2");
     assert_eq!(dense["kernel_regularizer"]["config"]["l2"], 0.01);
     assert_eq!(dense["kernel_initializer"]["class_name"], "GlorotUniform");
@@ -108,7 +112,10 @@ fn file_follows_keras_legacy_h5_layout() {
 
     let w = f.group("model_weights").unwrap();
     assert_eq!(attr_list(&w, "layer_names"), ["flatten", "dense", "dropout", "dense_1"]);
-    assert_eq!(attr_list(&w.group("dense").unwrap(), "weight_names"), ["sequential/dense/kernel", "sequential/dense/bias"]);
+    assert_eq!(
+        attr_list(&w.group("dense").unwrap(), "weight_names"),
+        ["sequential/dense/kernel", "sequential/dense/bias"]
+    );
     assert_eq!(w.group("flatten").unwrap().attr("weight_names").unwrap().size(), 0);
     let kernel = w.dataset("dense/sequential/dense/kernel").unwrap();
     assert_eq!(kernel.shape(), [6, 8]);
@@ -118,7 +125,8 @@ fn file_follows_keras_legacy_h5_layout() {
 }
 
 fn compiled(seed: u64, optimizer: Box<dyn Optimizer>, dropout: bool) -> Sequential {
-    let mut m = Sequential::with_seed(&[2, 3], seed).add(Flatten::new()).unwrap().add(Dense::new(8, Activation::Tanh)).unwrap();
+    let mut m =
+        Sequential::with_seed(&[2, 3], seed).add(Flatten::new()).unwrap().add(Dense::new(8, Activation::Tanh)).unwrap();
     if dropout {
         m = m.add(Dropout::new(0.3).unwrap()).unwrap();
     }
@@ -129,9 +137,20 @@ fn compiled(seed: u64, optimizer: Box<dyn Optimizer>, dropout: bool) -> Sequenti
 
 fn optimizers() -> Vec<Box<dyn Fn() -> Box<dyn Optimizer>>> {
     vec![
-        Box::new(|| Box::new(Adam::try_new(AdamConfig { learning_rate: 0.01, amsgrad: true, ..AdamConfig::default() }).unwrap())),
-        Box::new(|| Box::new(RmsProp::try_new(RmsPropConfig { momentum: 0.5, centered: true, ..RmsPropConfig::default() }).unwrap())),
-        Box::new(|| Box::new(Sgd::try_new(SgdConfig { momentum: 0.9, dampening: 0.1, weight_decay: 0.01, ..SgdConfig::default() }).unwrap())),
+        Box::new(|| {
+            Box::new(Adam::try_new(AdamConfig { learning_rate: 0.01, amsgrad: true, ..AdamConfig::default() }).unwrap())
+        }),
+        Box::new(|| {
+            Box::new(
+                RmsProp::try_new(RmsPropConfig { momentum: 0.5, centered: true, ..RmsPropConfig::default() }).unwrap(),
+            )
+        }),
+        Box::new(|| {
+            Box::new(
+                Sgd::try_new(SgdConfig { momentum: 0.9, dampening: 0.1, weight_decay: 0.01, ..SgdConfig::default() })
+                    .unwrap(),
+            )
+        }),
         Box::new(|| Box::new(Adagrad::new())),
         Box::new(|| Box::new(Nadam::new())),
         Box::new(|| Box::new(AdamW::new())),
@@ -184,7 +203,11 @@ fn resuming_with_shuffle_and_dropout_equals_resuming_without_saving() {
 fn optimizer_state_is_stored_as_keras_names_it() {
     let d = dir("optimizer");
     let (x, y) = data();
-    let mut m = compiled(1, Box::new(Adam::try_new(AdamConfig { learning_rate: 0.02, ..AdamConfig::default() }).unwrap()), false);
+    let mut m = compiled(
+        1,
+        Box::new(Adam::try_new(AdamConfig { learning_rate: 0.02, ..AdamConfig::default() }).unwrap()),
+        false,
+    );
     m.fit(&x, &y, FitOptions { epochs: 1, batch_size: 10, ..FitOptions::default() }).unwrap();
     let path = d.join("m.h5");
     m.save(&path).unwrap();
@@ -267,7 +290,8 @@ fn broken_files_are_errors_naming_what_is_wrong() {
         f.new_attr::<VarLenUnicode>().create("model_config").unwrap().write_scalar(&text).unwrap();
     });
     assert!(err.contains("attribute model_config is not JSON"), "{err}");
-    let err = load_broken("unknown-class", |f| set_config(f, |c| c["config"]["layers"][2]["class_name"] = "Conv9D".into()));
+    let err =
+        load_broken("unknown-class", |f| set_config(f, |c| c["config"]["layers"][2]["class_name"] = "Conv9D".into()));
     assert!(err.starts_with("dense (Conv9D): config key \"class_name\": unknown layer class"), "{err}");
     let err = load_broken("missing-key", |f| {
         set_config(f, |c| {
@@ -275,7 +299,8 @@ fn broken_files_are_errors_naming_what_is_wrong() {
         })
     });
     assert_eq!(err, "dense (Dense): config key \"units\": missing");
-    let err = load_broken("mistyped-key", |f| set_config(f, |c| c["config"]["layers"][3]["config"]["rate"] = "half".into()));
+    let err =
+        load_broken("mistyped-key", |f| set_config(f, |c| c["config"]["layers"][3]["config"]["rate"] = "half".into()));
     assert_eq!(err, "dropout (Dropout): config key \"rate\": expected a number, got a string");
     let err = load_broken("bad-optimizer", |f| f.unlink("optimizer_weights/adam/iteration").unwrap());
     assert!(err.contains("iteration"), "{err}");
@@ -293,7 +318,10 @@ fn weights_of_the_wrong_shape_or_type_are_errors() {
         f.unlink(kernel).unwrap();
         f.new_dataset::<f64>().shape([6, 8]).create(kernel).unwrap().write_raw(&[0.0f64; 48]).unwrap();
     });
-    assert!(err.contains("/model_weights/dense/sequential/dense/kernel has type") && err.ends_with("expected float32"), "{err}");
+    assert!(
+        err.contains("/model_weights/dense/sequential/dense/kernel has type") && err.ends_with("expected float32"),
+        "{err}"
+    );
     let err = load_broken("wrong-count", |f| {
         let g = f.group("model_weights/dense").unwrap();
         g.delete_attr("weight_names").unwrap();
@@ -352,10 +380,14 @@ fn weights_only_files_load_into_a_model_of_the_same_architecture() {
     b.load_weights(&full).unwrap();
     assert_eq!(bits(&b), bits(&model(3)));
     // Another architecture: an error, and the model is unchanged.
-    let mut small = Sequential::new(&[2, 3]).add(Flatten::new()).unwrap().add(Dense::new(3, Activation::Linear)).unwrap();
+    let mut small =
+        Sequential::new(&[2, 3]).add(Flatten::new()).unwrap().add(Dense::new(3, Activation::Linear)).unwrap();
     let before = bits(&small);
     let err = small.load_weights(&path).unwrap_err().to_string();
-    assert!(err.contains("the file has weights for 2 layers") && err.contains("the model has 1 layers with weights"), "{err}");
+    assert!(
+        err.contains("the file has weights for 2 layers") && err.contains("the model has 1 layers with weights"),
+        "{err}"
+    );
     assert_eq!(bits(&small), before);
 }
 
@@ -374,8 +406,10 @@ fn fixed_length_string_attributes_are_read() {
         f.new_attr::<FixedAscii<4096>>().create("model_config").unwrap().write_scalar(&fixed).unwrap();
         let g = f.group("model_weights/dense_1").unwrap();
         g.delete_attr("weight_names").unwrap();
-        let names: Vec<FixedAscii<32>> =
-            ["sequential/dense_1/kernel", "sequential/dense_1/bias"].iter().map(|s| FixedAscii::from_ascii(s).unwrap()).collect();
+        let names: Vec<FixedAscii<32>> = ["sequential/dense_1/kernel", "sequential/dense_1/bias"]
+            .iter()
+            .map(|s| FixedAscii::from_ascii(s).unwrap())
+            .collect();
         g.new_attr::<FixedAscii<32>>().shape([2]).create("weight_names").unwrap().write_raw(&names).unwrap();
     }
     let back = Sequential::load(&path).unwrap();
@@ -392,9 +426,9 @@ fn reads_a_keras_dense_model_and_predicts_what_keras_predicted() {
     let x = Tensor::from_vec(vec![0.5, -1.0, 2.0, 0.25, -0.75, 1.5, 0.0, -2.0], &[2, 4]);
     let p = m.predict(&x, 2).unwrap().to_vec();
     // Printed by reference/keras_h5.py (keras 3.15.1, tensorflow 2.21.0).
-    let keras = [0.35375273, 0.64624733, 0.50499940, 0.49500054];
+    let keras: [f64; 4] = [0.35375273, 0.64624733, 0.50499940, 0.49500054];
     for (a, b) in p.iter().zip(keras) {
-        assert!((a - b).abs() < 1e-6, "{p:?} vs {keras:?}");
+        assert!((f64::from(*a) - b).abs() < 1e-6, "{p:?} vs {keras:?}");
     }
     assert!(m.is_compiled());
     // Keras' optimizer state came along: Adam, lr 0.01, one step taken.
@@ -405,7 +439,11 @@ fn reads_a_keras_dense_model_and_predicts_what_keras_predicted() {
     assert_eq!(g.dataset("adam/iteration").unwrap().read_scalar::<i64>().unwrap(), 1);
     assert_eq!(g.dataset("adam/learning_rate").unwrap().read_scalar::<f32>().unwrap(), 0.01);
     let keras_file = hdf5::File::open(fixture("keras_dense.h5")).unwrap();
-    let keras_m = keras_file.dataset("optimizer_weights/adam/sequential_dense_kernel_momentum").unwrap().read_raw::<f32>().unwrap();
+    let keras_m = keras_file
+        .dataset("optimizer_weights/adam/sequential_dense_kernel_momentum")
+        .unwrap()
+        .read_raw::<f32>()
+        .unwrap();
     assert_eq!(g.dataset("adam/sequential_dense_kernel_momentum").unwrap().read_raw::<f32>().unwrap(), keras_m);
 }
 
@@ -419,9 +457,9 @@ fn reads_every_current_layer_from_a_keras_file() {
     assert_eq!(m.name(), "layers");
     let x = Tensor::from_vec((0..12).map(|i| i as f32 / 6.0 - 1.0).collect(), &[2, 2, 3]);
     let p = m.predict(&x, 2).unwrap().to_vec();
-    let keras = [0.57867396, -0.36165494, 0.42002255, -0.46268022];
+    let keras: [f64; 4] = [0.57867396, -0.36165494, 0.42002255, -0.46268022];
     for (a, b) in p.iter().zip(keras) {
-        assert!((a - b).abs() < 1e-6, "{p:?} vs {keras:?}");
+        assert!((f64::from(*a) - b).abs() < 1e-6, "{p:?} vs {keras:?}");
     }
     assert!(m.regularization_loss().is_some());
     assert!(!m.is_compiled());

@@ -237,9 +237,7 @@ impl Module for Dense {
     }
 
     fn keras_config(&self) -> Result<Value> {
-        let initializer = |class: &str, config: Value| {
-            json!({"module": "keras.initializers", "class_name": class, "config": config, "registered_name": null})
-        };
+        let initializer = |class: &str, config: Value| json!({"module": "keras.initializers", "class_name": class, "config": config, "registered_name": null});
         let regularizer = |r: Option<Regularizer>| r.map_or(Value::Null, |r| r.to_keras_config());
         let mut c = base_config(&self.core);
         c.insert("units".into(), json!(self.units));

@@ -100,8 +100,9 @@ impl<'a> KerasConfig<'a> {
     pub(crate) fn activation(&self, key: &str) -> Result<Activation> {
         match self.get(key) {
             None => Ok(Activation::Linear),
-            Some(Value::String(name)) => Activation::from_keras_name(name)
-                .ok_or_else(|| self.error(key, format!("unknown activation {name:?}"))),
+            Some(Value::String(name)) => {
+                Activation::from_keras_name(name).ok_or_else(|| self.error(key, format!("unknown activation {name:?}")))
+            }
             Some(other) => Err(self.mistyped(key, "an activation name", other)),
         }
     }
@@ -170,7 +171,10 @@ mod tests {
     fn getters_name_the_layer_and_key() {
         let v = json!({"name": "d", "units": "3", "rate": 0.5, "dims": [2, -1]});
         let c = KerasConfig::new("Dense", &v).unwrap();
-        assert_eq!(c.usize("units").unwrap_err().to_string(), "d (Dense): config key \"units\": expected a non-negative integer, got a string");
+        assert_eq!(
+            c.usize("units").unwrap_err().to_string(),
+            "d (Dense): config key \"units\": expected a non-negative integer, got a string"
+        );
         assert_eq!(c.f32("missing").unwrap_err().to_string(), "d (Dense): config key \"missing\": missing");
         assert_eq!(c.f32("rate").unwrap(), 0.5);
         assert!(c.usize_list("dims").is_err());

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use hdf5_metno as hdf5;
 use hdf5::types::{FixedAscii, FixedUnicode, FloatSize, IntSize, TypeDescriptor, VarLenAscii, VarLenUnicode};
+use hdf5_metno as hdf5;
 
 use crate::error::{Error, Result};
 
@@ -160,14 +160,20 @@ fn dataset(group: &hdf5::Group, path: &str) -> Why<hdf5::Dataset> {
 }
 
 /// Reads the `f32` dataset at `path` under `group`: its shape and row-major values.
-/// Any other element type is an error (no silent conversion).
-pub(crate) fn read_f32(group: &hdf5::Group, path: &str) -> Why<(Vec<usize>, Vec<f32>)> {
+/// Any other element type is an error (no silent conversion); `check` sees the shape
+/// before any data is read.
+pub(crate) fn read_f32(
+    group: &hdf5::Group,
+    path: &str,
+    check: impl FnOnce(&str, &[usize]) -> Why<()>,
+) -> Why<(Vec<usize>, Vec<f32>)> {
     let ds = dataset(group, path)?;
     let what = format!("dataset {}", ds.name());
     let descriptor = ds.dtype().and_then(|t| t.to_descriptor()).map_err(h5(&what))?;
     if descriptor != TypeDescriptor::Float(FloatSize::U4) {
         return Err(format!("{what} has type {descriptor}, expected float32"));
     }
+    check(&what, &ds.shape())?;
     let data = ds.read_raw::<f32>().map_err(h5(&what))?;
     Ok((ds.shape(), data))
 }
@@ -177,8 +183,10 @@ pub(crate) fn read_i64(group: &hdf5::Group, path: &str) -> Why<i64> {
     let ds = dataset(group, path)?;
     let what = format!("dataset {}", ds.name());
     let descriptor = ds.dtype().and_then(|t| t.to_descriptor()).map_err(h5(&what))?;
-    if !matches!(descriptor, TypeDescriptor::Integer(_) | TypeDescriptor::Unsigned(IntSize::U1 | IntSize::U2 | IntSize::U4))
-        && descriptor != TypeDescriptor::Unsigned(IntSize::U8)
+    if !matches!(
+        descriptor,
+        TypeDescriptor::Integer(_) | TypeDescriptor::Unsigned(IntSize::U1 | IntSize::U2 | IntSize::U4)
+    ) && descriptor != TypeDescriptor::Unsigned(IntSize::U8)
     {
         return Err(format!("{what} has type {descriptor}, expected an integer"));
     }
@@ -194,7 +202,8 @@ pub(crate) fn open(path: &Path) -> Result<hdf5::File> {
     if !path.is_file() {
         return Err(file_error(path, "no such file"));
     }
-    hdf5::File::open(path).map_err(|e| file_error(path, format!("cannot open as HDF5 (not an HDF5 file, or truncated): {e}")))
+    hdf5::File::open(path)
+        .map_err(|e| file_error(path, format!("cannot open as HDF5 (not an HDF5 file, or truncated): {e}")))
 }
 
 /// Writes a new file at `path` through `write`, atomically: into a temporary file in the
@@ -213,8 +222,11 @@ pub(crate) fn write_atomically(path: &Path, write: impl FnOnce(&hdf5::File) -> R
         let file = hdf5::File::create(&tmp).map_err(|e| file_error(&tmp, format!("cannot create: {e}")))?;
         write(&file)?;
         file.close().map_err(|e| file_error(&tmp, format!("cannot close: {e}")))?;
-        std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(|e| file_error(&tmp, format!("cannot sync: {e}")))?;
-        std::fs::rename(&tmp, path).map_err(|e| file_error(path, format!("cannot rename the temporary file over it: {e}")))
+        std::fs::File::open(&tmp)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| file_error(&tmp, format!("cannot sync: {e}")))?;
+        std::fs::rename(&tmp, path)
+            .map_err(|e| file_error(path, format!("cannot rename the temporary file over it: {e}")))
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);

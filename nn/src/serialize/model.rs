@@ -40,7 +40,8 @@ impl Sequential {
     /// assert_eq!(Sequential::from_keras_config(&c).unwrap().summary(), m.summary());
     /// ```
     pub fn to_keras_config(&self) -> Result<Value> {
-        let batch_shape: Vec<Value> = std::iter::once(Value::Null).chain(self.input_shape().iter().map(|&d| json!(d))).collect();
+        let batch_shape: Vec<Value> =
+            std::iter::once(Value::Null).chain(self.input_shape().iter().map(|&d| json!(d))).collect();
         let input = json!({"class_name": "InputLayer", "config": {
             "batch_shape": batch_shape, "dtype": "float32", "sparse": false, "ragged": false, "name": "input_layer"
         }});
@@ -76,7 +77,8 @@ impl Sequential {
     /// ```
     pub fn from_keras_config(config: &Value) -> Result<Self> {
         let c = KerasConfig::new("Sequential", config)?;
-        let entries = c.get("layers").and_then(Value::as_array).ok_or_else(|| c.error("layers", "missing or not a list"))?;
+        let entries =
+            c.get("layers").and_then(Value::as_array).ok_or_else(|| c.error("layers", "missing or not a list"))?;
         let mut entries: Vec<(&str, &Value)> =
             entries.iter().map(|e| class_and_config(e, "Sequential layer")).collect::<Result<_>>()?;
         let shape_of = |class: &str, config: &Value| -> Result<Option<Vec<usize>>> {
@@ -169,7 +171,9 @@ impl Sequential {
         let path = path.as_ref();
         let why = |r: String| file_error(path, r);
         let file = open(path)?;
-        let text = read_str(&file, "model_config").map_err(why)?.ok_or_else(|| why("missing attribute model_config".into()))?;
+        let text = read_str(&file, "model_config")
+            .map_err(why)?
+            .ok_or_else(|| why("missing attribute model_config".into()))?;
         let config: Value =
             serde_json::from_str(&text).map_err(|e| why(format!("attribute model_config is not JSON: {e}")))?;
         let (class, inner) = class_and_config(&config, "model_config")?;
@@ -199,7 +203,7 @@ impl Sequential {
     /// [`Error::File`] when the file cannot be written.
     ///
     /// ```
-    /// use derin_nn::{Activation, Dense, Sequential};
+    /// use derin_nn::{Activation, Dense, Module, Sequential};
     /// let path = std::env::temp_dir().join(format!("derin-doc-weights-{}.h5", std::process::id()));
     /// let a = Sequential::with_seed(&[3], 1).add(Dense::new(2, Activation::Linear)).unwrap();
     /// let mut b = Sequential::with_seed(&[3], 2).add(Dense::new(2, Activation::Linear)).unwrap();
@@ -268,7 +272,8 @@ impl Sequential {
                 write_f32(&lg, name, value.shape(), &value.iter().copied().collect::<Vec<f32>>())?;
             }
         }
-        let top = g.create_group("top_level_model_weights").map_err(|e| format!("group top_level_model_weights: {e}"))?;
+        let top =
+            g.create_group("top_level_model_weights").map_err(|e| format!("group top_level_model_weights: {e}"))?;
         write_str_list(&top, "weight_names", &[])
     }
 
@@ -314,16 +319,12 @@ impl Sequential {
                 ));
             }
             for (p, name) in params.iter().zip(weight_names) {
-                let (shape, data) = read_f32(lg, name)?;
-                if shape != p.shape() {
-                    return Err(format!(
-                        "dataset {}/{name} has shape {shape:?}, {} needs {:?} for {}",
-                        lg.name(),
-                        layer.label(),
-                        p.shape(),
-                        p.name()
-                    ));
-                }
+                let (shape, data) = read_f32(lg, name, |what, shape| {
+                    if shape == p.shape() {
+                        return Ok(());
+                    }
+                    Err(format!("{what} has shape {shape:?}, {} needs {:?} for {}", layer.label(), p.shape(), p.name()))
+                })?;
                 let array = ArrayD::from_shape_vec(IxDyn(&shape), data).map_err(|e| format!("dataset {name}: {e}"))?;
                 updates.push((p.clone(), array));
             }
@@ -343,7 +344,8 @@ impl Sequential {
             Some(Value::Array(list)) => list.iter().map(metric_from_keras).collect::<Result<_>>()?,
             Some(other) => return Err(c.error("metrics", format!("expected a list, got {other}"))),
         };
-        let optimizer = optimizer_from_keras(c.get("optimizer_config").ok_or_else(|| c.error("optimizer_config", "missing"))?)?;
+        let optimizer =
+            optimizer_from_keras(c.get("optimizer_config").ok_or_else(|| c.error("optimizer_config", "missing"))?)?;
         self.compile(optimizer, loss, metrics);
         Ok(())
     }
@@ -404,9 +406,13 @@ impl Sequential {
         if let Some(text) = hyper {
             let h: Hyperparameters =
                 serde_json::from_str(&text).map_err(|e| format!("attribute derin_hyperparameters: {e}"))?;
-            compiled.optimizer = optimizer_from_hyperparameters(&h).map_err(|e| format!("derin_hyperparameters: {e}"))?;
+            compiled.optimizer =
+                optimizer_from_hyperparameters(&h).map_err(|e| format!("derin_hyperparameters: {e}"))?;
         } else if let Some(lr) = names.iter().find(|n| n.ends_with("/learning_rate")) {
-            let (_, value) = read_f32(&g, lr)?;
+            let (_, value) = read_f32(&g, lr, |what, shape| match shape {
+                [] | [1] => Ok(()),
+                _ => Err(format!("{what} has shape {shape:?}, expected a scalar")),
+            })?;
             let lr = value.first().copied().filter(|v| v.is_finite() && *v >= 0.0);
             compiled.optimizer.set_learning_rate(lr.ok_or_else(|| format!("dataset {lr:?} is not a learning rate"))?);
         }
@@ -418,7 +424,13 @@ impl Sequential {
             for slot in [Slot::Momentum, Slot::Velocity, Slot::VelocityHat, Slot::AverageGradient, Slot::Accumulator] {
                 let name = self.slot_name(&prefix, p.name(), slot);
                 if names.contains(&name) {
-                    let (shape, data) = read_f32(&g, &name)?;
+                    let want = p.shape();
+                    let (shape, data) = read_f32(&g, &name, |what, shape| {
+                        if shape == want.as_slice() {
+                            return Ok(());
+                        }
+                        Err(format!("{what} has shape {shape:?}, parameter {} has {want:?}", p.name()))
+                    })?;
                     slots.entry(p.name().to_string()).or_default().insert(slot, SavedArray { shape, data });
                 }
             }
@@ -446,7 +458,8 @@ fn keras_slot_order(h: &Hyperparameters) -> &'static [&'static [Slot]] {
 /// The non-batch dimensions of a `[null, d₁, …]` batch shape under `key`.
 fn batch_shape(c: &KerasConfig, key: &str) -> Result<Vec<usize>> {
     let v = c.get(key).ok_or_else(|| c.error(key, "missing"))?;
-    let dims = v.as_array().filter(|d| !d.is_empty()).ok_or_else(|| c.error(key, format!("expected [null, …], got {v}")))?;
+    let dims =
+        v.as_array().filter(|d| !d.is_empty()).ok_or_else(|| c.error(key, format!("expected [null, …], got {v}")))?;
     dims[1..]
         .iter()
         .map(|d| {

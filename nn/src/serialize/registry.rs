@@ -29,7 +29,7 @@ const KNOWN: &str = "Activation, Dense, Dropout, Flatten, Permute, Reshape";
 /// assert_eq!(layer.output_shape(&[3]).unwrap(), vec![4]);
 /// assert_eq!(layer.keras_config().unwrap(), config);
 ///
-/// let err = layer_from_config("Conv7D", &config).unwrap_err();
+/// let err = layer_from_config("Conv7D", &config).err().unwrap();
 /// assert!(err.to_string().starts_with("hidden (Conv7D): config key \"class_name\": unknown layer class"));
 /// ```
 pub fn layer_from_config(class_name: &str, config: &Value) -> Result<Box<dyn Module>> {
@@ -47,7 +47,8 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<Box<dyn Mod
 
 /// The class name and config of one `{"class_name": …, "config": …}` entry.
 pub(crate) fn class_and_config<'a>(entry: &'a Value, what: &str) -> Result<(&'a str, &'a Value)> {
-    let error = |reason: &str| Error::Config { layer: what.to_string(), key: "class_name".into(), reason: reason.into() };
+    let error =
+        |reason: &str| Error::Config { layer: what.to_string(), key: "class_name".into(), reason: reason.into() };
     let class = entry.get("class_name").ok_or_else(|| error("missing"))?;
     let class = class.as_str().ok_or_else(|| error("expected a string"))?;
     let config = entry.get("config").ok_or_else(|| Error::Config {
@@ -107,16 +108,48 @@ mod tests {
     fn bad_configs_name_the_layer_and_key() {
         let cases = [
             ("Dense", json!({"name": "d"}), "d (Dense): config key \"units\": missing"),
-            ("Dense", json!({"name": "d", "units": 2, "activation": "selu"}), "d (Dense): config key \"activation\": unknown activation \"selu\""),
-            ("Dense", json!({"name": "d", "units": 2, "use_bias": 1}), "d (Dense): config key \"use_bias\": expected true or false, got a number"),
-            ("Dense", json!({"name": "d", "units": 2, "kernel_regularizer": {"class_name": "L3"}}), "d (Dense): config key \"kernel_regularizer\": class_name: unknown regularizer \"L3\" (Derin has L1, L2, L1L2)"),
+            (
+                "Dense",
+                json!({"name": "d", "units": 2, "activation": "selu"}),
+                "d (Dense): config key \"activation\": unknown activation \"selu\"",
+            ),
+            (
+                "Dense",
+                json!({"name": "d", "units": 2, "use_bias": 1}),
+                "d (Dense): config key \"use_bias\": expected true or false, got a number",
+            ),
+            (
+                "Dense",
+                json!({"name": "d", "units": 2, "kernel_regularizer": {"class_name": "L3"}}),
+                "d (Dense): config key \"kernel_regularizer\": class_name: unknown regularizer \"L3\" (Derin has L1, L2, L1L2)",
+            ),
             ("Dropout", json!({"name": "x", "rate": 1.5}), "x (Dropout): config key \"rate\": 1.5 is not in [0, 1)"),
-            ("Dropout", json!({"name": "x", "rate": 0.5, "noise_shape": [1, 3]}), "x (Dropout): config key \"noise_shape\": noise_shape is not supported (got [1,3])"),
-            ("Flatten", json!({"data_format": "channels_first"}), "Flatten: config key \"data_format\": data_format other than \"channels_last\" is not supported (got \"channels_first\")"),
-            ("Reshape", json!({"target_shape": "2x2"}), "Reshape: config key \"target_shape\": expected a list of integers, got a string"),
-            ("Permute", json!({"dims": [1, 1]}), "Permute: config key \"dims\": Permute dims [1, 1]: 0 is not in a permutation of 1..=len (no repeats)"),
+            (
+                "Dropout",
+                json!({"name": "x", "rate": 0.5, "noise_shape": [1, 3]}),
+                "x (Dropout): config key \"noise_shape\": noise_shape is not supported (got [1,3])",
+            ),
+            (
+                "Flatten",
+                json!({"data_format": "channels_first"}),
+                "Flatten: config key \"data_format\": data_format other than \"channels_last\" is not supported (got \"channels_first\")",
+            ),
+            (
+                "Reshape",
+                json!({"target_shape": "2x2"}),
+                "Reshape: config key \"target_shape\": expected a list of integers, got a string",
+            ),
+            (
+                "Permute",
+                json!({"dims": [1, 1]}),
+                "Permute: config key \"dims\": Permute dims [1, 1]: 0 is not in a permutation of 1..=len (no repeats)",
+            ),
             ("Activation", json!({"name": "a"}), "a (Activation): config key \"activation\": missing"),
-            ("Conv2D", json!({"name": "c"}), "c (Conv2D): config key \"class_name\": unknown layer class (Derin reads Activation, Dense, Dropout, Flatten, Permute, Reshape)"),
+            (
+                "Conv2D",
+                json!({"name": "c"}),
+                "c (Conv2D): config key \"class_name\": unknown layer class (Derin reads Activation, Dense, Dropout, Flatten, Permute, Reshape)",
+            ),
         ];
         for (class, config, want) in cases {
             let got = layer_from_config(class, &config).err().map(|e| e.to_string());

@@ -52,7 +52,7 @@ pub(crate) fn loss_to_keras(loss: Loss) -> Value {
     let (class, name, extra) = match loss {
         Loss::MeanSquaredError => return json!("mean_squared_error"),
         Loss::MeanAbsoluteError => return json!("mean_absolute_error"),
-        Loss::Huber { delta } if delta == 1.0 => return json!("huber"),
+        Loss::Huber { delta: 1.0 } => return json!("huber"),
         Loss::BinaryCrossentropy { from_logits: false } => return json!("binary_crossentropy"),
         Loss::CategoricalCrossentropy { from_logits: false } => return json!("categorical_crossentropy"),
         Loss::SparseCategoricalCrossentropy { from_logits: false } => return json!("sparse_categorical_crossentropy"),
@@ -259,12 +259,12 @@ pub(crate) fn optimizer_from_keras(value: &Value) -> Result<Box<dyn Optimizer>> 
 /// A fresh optimizer with hyperparameters `h`.
 pub(crate) fn optimizer_from_hyperparameters(h: &Hyperparameters) -> derin_optim::Result<Box<dyn Optimizer>> {
     Ok(match h {
-        Hyperparameters::Sgd(c) => Box::new(Sgd::try_new(c.clone())?),
-        Hyperparameters::RmsProp(c) => Box::new(RmsProp::try_new(c.clone())?),
-        Hyperparameters::Adam(c) => Box::new(Adam::try_new(c.clone())?),
-        Hyperparameters::AdamW(c) => Box::new(AdamW::try_new(c.clone())?),
-        Hyperparameters::Adagrad(c) => Box::new(Adagrad::try_new(c.clone())?),
-        Hyperparameters::Nadam(c) => Box::new(Nadam::try_new(c.clone())?),
+        Hyperparameters::Sgd(c) => Box::new(Sgd::try_new(*c)?),
+        Hyperparameters::RmsProp(c) => Box::new(RmsProp::try_new(*c)?),
+        Hyperparameters::Adam(c) => Box::new(Adam::try_new(*c)?),
+        Hyperparameters::AdamW(c) => Box::new(AdamW::try_new(*c)?),
+        Hyperparameters::Adagrad(c) => Box::new(Adagrad::try_new(*c)?),
+        Hyperparameters::Nadam(c) => Box::new(Nadam::try_new(*c)?),
     })
 }
 
@@ -286,7 +286,10 @@ mod tests {
         for loss in all {
             assert_eq!(loss_from_keras(&loss_to_keras(loss)).unwrap(), loss);
         }
-        assert_eq!(loss_to_keras(Loss::SparseCategoricalCrossentropy { from_logits: false }), "sparse_categorical_crossentropy");
+        assert_eq!(
+            loss_to_keras(Loss::SparseCategoricalCrossentropy { from_logits: false }),
+            "sparse_categorical_crossentropy"
+        );
         let keras = json!({"class_name": "SparseCategoricalCrossentropy", "config": {"name": "sparse_categorical_crossentropy", "reduction": "sum_over_batch_size", "from_logits": true, "ignore_class": null}});
         assert_eq!(loss_from_keras(&keras).unwrap(), Loss::SparseCategoricalCrossentropy { from_logits: true });
         assert!(loss_from_keras(&json!("poisson")).unwrap_err().to_string().contains("unknown loss \"poisson\""));
