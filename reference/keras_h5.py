@@ -1,7 +1,11 @@
 """Writes the Keras reference `.h5` files that nn/tests/hdf5.rs loads, and prints what
 Keras predicts for them.
 
-Run: ~/.cache/derin-peers/venv-tf/bin/python reference/keras_h5.py
+Run: ~/.cache/derin-peers/venv-tf/bin/python reference/keras_h5.py [--dump]
+     ~/.cache/derin-peers/venv-tf/bin/python reference/keras_h5.py --check FILE.h5
+       (loads a file Derin saved with Keras, prints its summary and what it predicts for
+       ones; checked by hand with Keras 3.15.1: Derin's files load, compiled, with the
+       optimizer's iteration count)
 Writes nn/tests/fixtures/keras_dense.h5 (Dense-only, compiled, one training step so the
 file holds optimizer weights) and nn/tests/fixtures/keras_layers.h5 (every layer Derin
 reads: Permute, Flatten, Dense with an L2 regularizer, Dropout, Reshape, Activation),
@@ -24,6 +28,12 @@ OUT = os.path.join(HERE, "..", "nn", "tests", "fixtures")
 DUMP = "--dump" in sys.argv
 
 print(f"keras {keras.__version__}, tensorflow {tf.__version__}, h5py {h5py.__version__}, numpy {np.__version__}")
+if "--check" in sys.argv:
+    derin = keras.models.load_model(sys.argv[sys.argv.index("--check") + 1])
+    derin.summary()
+    print("predict(ones):", derin.predict(np.ones((1,) + derin.input_shape[1:], dtype=np.float32), verbose=0))
+    print("optimizer:", getattr(derin, "optimizer", None))
+    sys.exit(0)
 keras.utils.set_random_seed(0)
 
 

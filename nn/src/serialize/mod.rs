@@ -83,7 +83,15 @@ pub(crate) use config::{KerasConfig, base_config, f32_value};
 pub use registry::layer_from_config;
 
 /// The Keras version whose `.h5` layout Derin writes, stored as `keras_version`.
+///
+/// ```
+/// assert!(derin_nn::serialize::KERAS_VERSION.starts_with("3."));
+/// ```
 pub const KERAS_VERSION: &str = "3.15.1";
 
 /// The `backend` attribute Derin writes: it marks weights in Derin's own layouts.
+///
+/// ```
+/// assert_eq!(derin_nn::serialize::BACKEND, "derin");
+/// ```
 pub const BACKEND: &str = "derin";
