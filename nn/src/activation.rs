@@ -2,8 +2,9 @@
 
 use derin_tensor::Tensor;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::module::{Ctx, LayerCore, Module};
+use crate::serialize::{KerasConfig, base_config};
 
 /// An elementwise (softmax: along the last axis) non-linearity.
 ///
@@ -73,6 +74,64 @@ impl Activation {
             Activation::Silu => x.silu(),
         }
     }
+
+    /// Keras' name for the activation (`"relu"`, `"linear"`, …), as layer configs store
+    /// it; `None` for a slope Keras' named functions do not have (Keras' `"leaky_relu"`
+    /// has slope 0.2, `"elu"` α = 1).
+    ///
+    /// ```
+    /// # use derin_nn::Activation;
+    /// assert_eq!(Activation::Silu.keras_name(), Some("silu"));
+    /// assert_eq!(Activation::LeakyRelu(0.2).keras_name(), Some("leaky_relu"));
+    /// assert_eq!(Activation::LeakyRelu(0.1).keras_name(), None);
+    /// ```
+    pub fn keras_name(&self) -> Option<&'static str> {
+        Some(match *self {
+            Activation::Linear => "linear",
+            Activation::Relu => "relu",
+            Activation::Sigmoid => "sigmoid",
+            Activation::Tanh => "tanh",
+            Activation::Softmax => "softmax",
+            Activation::LeakyRelu(0.2) => "leaky_relu",
+            Activation::Elu(1.0) => "elu",
+            Activation::Gelu => "gelu",
+            Activation::Silu => "silu",
+            Activation::LeakyRelu(_) | Activation::Elu(_) => return None,
+        })
+    }
+
+    /// The activation Keras calls `name` (`"swish"` is `silu`), if Derin has it.
+    ///
+    /// ```
+    /// # use derin_nn::Activation;
+    /// assert_eq!(Activation::from_keras_name("swish"), Some(Activation::Silu));
+    /// assert_eq!(Activation::from_keras_name("elu"), Some(Activation::Elu(1.0)));
+    /// assert_eq!(Activation::from_keras_name("selu"), None);
+    /// ```
+    pub fn from_keras_name(name: &str) -> Option<Activation> {
+        Some(match name {
+            "linear" => Activation::Linear,
+            "relu" => Activation::Relu,
+            "sigmoid" => Activation::Sigmoid,
+            "tanh" => Activation::Tanh,
+            "softmax" => Activation::Softmax,
+            "leaky_relu" => Activation::LeakyRelu(0.2),
+            "elu" => Activation::Elu(1.0),
+            "gelu" => Activation::Gelu,
+            "silu" | "swish" => Activation::Silu,
+            _ => return None,
+        })
+    }
+
+    /// The activation as a config value, or the reason it has no Keras name.
+    pub(crate) fn keras_value(&self, layer: &str) -> Result<serde_json::Value> {
+        self.keras_name().map(serde_json::Value::from).ok_or_else(|| Error::Unserializable {
+            layer: layer.to_string(),
+            reason: format!(
+                "activation {self:?} has no Keras name (Keras' \"leaky_relu\" has slope 0.2, \"elu\" α = 1)"
+            ),
+        })
+    }
 }
 
 /// A layer that applies an [`Activation`] (Keras' `Activation` layer).
@@ -106,6 +165,14 @@ impl ActivationLayer {
         ActivationLayer { core: LayerCore::new("activation"), activation }
     }
 
+    /// The layer a Keras `Activation` config describes.
+    pub(crate) fn from_keras_config(c: &KerasConfig) -> Result<Self> {
+        if c.get("activation").is_none() {
+            return Err(c.error("activation", "missing"));
+        }
+        Ok(ActivationLayer { core: c.core("activation")?, activation: c.activation("activation")? })
+    }
+
     /// The activation it applies.
     ///
     /// ```
@@ -128,6 +195,12 @@ impl Module for ActivationLayer {
 
     fn type_name(&self) -> &'static str {
         "Activation"
+    }
+
+    fn keras_config(&self) -> Result<serde_json::Value> {
+        let mut c = base_config(&self.core);
+        c.insert("activation".into(), self.activation.keras_value(&self.label())?);
+        Ok(c.into())
     }
 
     fn core(&self) -> &LayerCore {

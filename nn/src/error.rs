@@ -71,6 +71,35 @@ pub enum Error {
         /// The operation.
         operation: &'static str,
     },
+    /// A Keras config (a layer's, a loss's, an optimizer's, the model's) lacks a key,
+    /// holds a value of the wrong type, or asks for something Derin does not have.
+    #[error("{layer}: config key {key:?}: {reason}")]
+    Config {
+        /// The layer (`name (Type)`, or the class name when the name is unknown) or
+        /// other object whose config it is.
+        layer: String,
+        /// The key.
+        key: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A layer (or optimizer) that cannot be written as a Keras config yet.
+    #[error("{layer} cannot be saved: {reason}")]
+    Unserializable {
+        /// The layer, as `name (Type)`.
+        layer: String,
+        /// Why.
+        reason: String,
+    },
+    /// A model file cannot be read or written: not HDF5, truncated, a missing group,
+    /// attribute or dataset, a weight of the wrong shape or type, an I/O failure.
+    #[error("{path}: {reason}")]
+    File {
+        /// The file.
+        path: String,
+        /// What is wrong, naming the group, attribute or dataset.
+        reason: String,
+    },
 }
 
 /// `Result` with this crate's [`Error`].

@@ -33,6 +33,7 @@ mod plot;
 mod progress;
 mod regularizer;
 mod sequential;
+pub mod serialize;
 mod summary;
 mod train;
 
@@ -56,4 +57,5 @@ pub use module::{Ctx, LayerCore, Mode, Module};
 pub use plot::{line_chart, plot_history};
 pub use regularizer::Regularizer;
 pub use sequential::Sequential;
+pub use serialize::layer_from_config;
 pub use train::Scores;

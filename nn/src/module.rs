@@ -2,7 +2,7 @@
 
 use derin_tensor::{Param, Rng, Tensor};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Training or inference: decides what [`Dropout`](crate::Dropout) and
 /// [`BatchNormalization`](crate::BatchNormalization) do.
@@ -296,6 +296,26 @@ pub trait Module {
     /// `name (Type)`, as error messages and `summary` show a layer.
     fn label(&self) -> String {
         format!("{} ({})", self.name(), self.type_name())
+    }
+
+    /// The layer's Keras config, as Keras' `get_config()` returns it (`name`, `trainable`,
+    /// `dtype`, then the class's own keys with Keras' names and value spellings); what
+    /// [`Sequential::save`](crate::Sequential::save) writes into `model_config` under
+    /// `{"class_name": type_name(), "config": …}`, and what
+    /// [`layer_from_config`](crate::layer_from_config) reads back.
+    ///
+    /// A layer that overrides it also gets an arm in `layer_from_config` (one line).
+    ///
+    /// # Errors
+    /// The default: [`Error::Unserializable`], "this layer cannot be saved yet".
+    ///
+    /// ```
+    /// use derin_nn::{Activation, Dense, Module};
+    /// let c = Dense::new(3, Activation::Relu).keras_config().unwrap();
+    /// assert_eq!((c["name"].as_str(), c["units"].as_u64(), c["activation"].as_str()), (Some("dense"), Some(3), Some("relu")));
+    /// ```
+    fn keras_config(&self) -> Result<serde_json::Value> {
+        Err(Error::Unserializable { layer: self.label(), reason: "the layer has no Keras config yet".to_string() })
     }
 }
 

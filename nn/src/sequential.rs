@@ -82,8 +82,22 @@ impl Sequential {
     /// assert!(m.add(Dense::new(2, Activation::Relu).named("hidden")).is_err());
     /// ```
     #[allow(clippy::should_implement_trait)] // Keras' name for it; `+` would read oddly here.
-    pub fn add(mut self, layer: impl Module + 'static) -> Result<Self> {
-        let mut layer: Box<dyn Module> = Box::new(layer);
+    pub fn add(self, layer: impl Module + 'static) -> Result<Self> {
+        self.add_boxed(Box::new(layer))
+    }
+
+    /// [`add`](Sequential::add) for a layer already boxed (as
+    /// [`layer_from_config`](crate::layer_from_config) returns it).
+    ///
+    /// # Errors
+    /// As [`add`](Sequential::add).
+    ///
+    /// ```
+    /// # use derin_nn::{Activation, Dense, Sequential, layer_from_config, Module};
+    /// let layer = layer_from_config("Dense", &Dense::new(2, Activation::Relu).keras_config().unwrap()).unwrap();
+    /// assert_eq!(Sequential::new(&[3]).add_boxed(layer).unwrap().output_shape(), &[2]);
+    /// ```
+    pub fn add_boxed(mut self, mut layer: Box<dyn Module>) -> Result<Self> {
         let taken = |name: &str| self.layers.iter().any(|l| l.name() == name);
         if layer.name() == layer.default_name() {
             let base = layer.default_name();

@@ -1,11 +1,13 @@
 //! `Dense`: the fully connected layer.
 
 use derin_tensor::{Param, Rng, Tensor};
+use serde_json::{Value, json};
 
 use crate::activation::Activation;
 use crate::error::{Error, Result};
 use crate::module::{Ctx, LayerCore, Module};
 use crate::regularizer::Regularizer;
+use crate::serialize::{KerasConfig, base_config};
 
 /// `y = activation(x · kernel + bias)` applied along the last axis (PyTorch's `Linear`).
 ///
@@ -165,6 +167,20 @@ impl Dense {
         self.bias.as_ref()
     }
 
+    /// The (unbuilt) layer a Keras `Dense` config describes. Initializers are not read:
+    /// the weights come from the file, or Derin's Glorot-uniform/zeros.
+    pub(crate) fn from_keras_config(c: &KerasConfig) -> Result<Self> {
+        let mut d = Dense::new(c.usize("units")?, c.activation("activation")?);
+        d.core = c.core("dense")?;
+        d.use_bias = c.bool_or("use_bias", true)?;
+        d.kernel_regularizer = c.regularizer("kernel_regularizer")?;
+        d.bias_regularizer = c.regularizer("bias_regularizer")?;
+        for key in ["activity_regularizer", "kernel_constraint", "bias_constraint", "lora_rank"] {
+            c.unsupported(key, &Value::Null, key)?;
+        }
+        Ok(d)
+    }
+
     fn make_weights(&mut self, input: usize, rng: &mut Rng) {
         let kernel = Tensor::glorot_uniform(&[input, self.units], rng);
         self.kernel = Some(Param::new("kernel", kernel.to_array()));
@@ -218,6 +234,22 @@ impl Module for Dense {
 
     fn type_name(&self) -> &'static str {
         "Dense"
+    }
+
+    fn keras_config(&self) -> Result<Value> {
+        let initializer = |class: &str, config: Value| json!({"module": "keras.initializers", "class_name": class, "config": config, "registered_name": null});
+        let regularizer = |r: Option<Regularizer>| r.map_or(Value::Null, |r| r.to_keras_config());
+        let mut c = base_config(&self.core);
+        c.insert("units".into(), json!(self.units));
+        c.insert("activation".into(), self.activation.keras_value(&self.label())?);
+        c.insert("use_bias".into(), json!(self.use_bias));
+        c.insert("kernel_initializer".into(), initializer("GlorotUniform", json!({"seed": null})));
+        c.insert("bias_initializer".into(), initializer("Zeros", json!({})));
+        c.insert("kernel_regularizer".into(), regularizer(self.kernel_regularizer));
+        c.insert("bias_regularizer".into(), regularizer(self.bias_regularizer));
+        c.insert("kernel_constraint".into(), Value::Null);
+        c.insert("bias_constraint".into(), Value::Null);
+        Ok(c.into())
     }
 
     fn regularization_loss(&self) -> Option<Tensor> {

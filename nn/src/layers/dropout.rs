@@ -1,9 +1,11 @@
 //! `Dropout`: inverted dropout, active in training mode only.
 
 use derin_tensor::Tensor;
+use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
 use crate::module::{Ctx, LayerCore, Module};
+use crate::serialize::{KerasConfig, base_config, f32_value};
 
 /// Sets each input element to 0 with probability `rate` and scales the rest by
 /// `1 / (1 − rate)` in [`Mode::Train`](crate::Mode::Train); the identity in
@@ -54,6 +56,16 @@ impl Dropout {
     pub fn rate(&self) -> f32 {
         self.rate
     }
+
+    /// The layer a Keras `Dropout` config describes (`seed` is not read: masks come from
+    /// the training context's generator).
+    pub(crate) fn from_keras_config(c: &KerasConfig) -> Result<Self> {
+        c.unsupported("noise_shape", &Value::Null, "noise_shape")?;
+        let rate = c.f32("rate")?;
+        let mut d = Dropout::new(rate).map_err(|_| c.error("rate", format!("{rate} is not in [0, 1)")))?;
+        d.core = c.core("dropout")?;
+        Ok(d)
+    }
 }
 
 impl Module for Dropout {
@@ -67,6 +79,14 @@ impl Module for Dropout {
 
     fn type_name(&self) -> &'static str {
         "Dropout"
+    }
+
+    fn keras_config(&self) -> Result<Value> {
+        let mut c = base_config(&self.core);
+        c.insert("rate".into(), f32_value(self.rate));
+        c.insert("seed".into(), Value::Null);
+        c.insert("noise_shape".into(), Value::Null);
+        Ok(json!(c))
     }
 
     fn core(&self) -> &LayerCore {

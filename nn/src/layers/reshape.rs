@@ -1,9 +1,11 @@
 //! `Flatten`, `Reshape` and `Permute`: layers that move values, not change them.
 
 use derin_tensor::Tensor;
+use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
 use crate::module::{Ctx, LayerCore, Module};
+use crate::serialize::{KerasConfig, base_config};
 
 /// Flattens every axis but the batch axis: `[batch, d₁, …, dₖ]` → `[batch, d₁·…·dₖ]`.
 ///
@@ -34,6 +36,14 @@ impl Flatten {
     pub fn new() -> Self {
         Flatten { core: LayerCore::new("flatten") }
     }
+
+    /// The layer a Keras `Flatten` config describes. Derin's `Flatten` is a plain
+    /// reshape, which is Keras' `data_format="channels_last"`; `channels_first` (which
+    /// moves the channel axis last first) is refused.
+    pub(crate) fn from_keras_config(c: &KerasConfig) -> Result<Self> {
+        c.unsupported("data_format", &json!("channels_last"), "data_format other than \"channels_last\"")?;
+        Ok(Flatten { core: c.core("flatten")? })
+    }
 }
 
 impl Default for Flatten {
@@ -56,6 +66,12 @@ impl Module for Flatten {
 
     fn type_name(&self) -> &'static str {
         "Flatten"
+    }
+
+    fn keras_config(&self) -> Result<Value> {
+        let mut c = base_config(&self.core);
+        c.insert("data_format".into(), json!("channels_last"));
+        Ok(c.into())
     }
 
     fn core(&self) -> &LayerCore {
@@ -96,6 +112,11 @@ impl Reshape {
     pub fn new(target_shape: &[usize]) -> Self {
         Reshape { core: LayerCore::new("reshape"), target: target_shape.to_vec() }
     }
+
+    /// The layer a Keras `Reshape` config describes.
+    pub(crate) fn from_keras_config(c: &KerasConfig) -> Result<Self> {
+        Ok(Reshape { core: c.core("reshape")?, target: c.usize_list("target_shape")? })
+    }
 }
 
 impl Module for Reshape {
@@ -116,6 +137,12 @@ impl Module for Reshape {
 
     fn type_name(&self) -> &'static str {
         "Reshape"
+    }
+
+    fn keras_config(&self) -> Result<Value> {
+        let mut c = base_config(&self.core);
+        c.insert("target_shape".into(), json!(self.target));
+        Ok(c.into())
     }
 
     fn core(&self) -> &LayerCore {
@@ -169,6 +196,14 @@ impl Permute {
         }
         Ok(Permute { core: LayerCore::new("permute"), dims: dims.to_vec() })
     }
+
+    /// The layer a Keras `Permute` config describes.
+    pub(crate) fn from_keras_config(c: &KerasConfig) -> Result<Self> {
+        let dims = c.usize_list("dims")?;
+        let mut p = Permute::new(&dims).map_err(|e| c.error("dims", e.to_string()))?;
+        p.core = c.core("permute")?;
+        Ok(p)
+    }
 }
 
 impl Module for Permute {
@@ -187,6 +222,12 @@ impl Module for Permute {
 
     fn type_name(&self) -> &'static str {
         "Permute"
+    }
+
+    fn keras_config(&self) -> Result<Value> {
+        let mut c = base_config(&self.core);
+        c.insert("dims".into(), json!(self.dims));
+        Ok(c.into())
     }
 
     fn core(&self) -> &LayerCore {

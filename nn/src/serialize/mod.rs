@@ -1,0 +1,97 @@
+//! Saving and loading models: Keras configs for layers and whole `Sequential` models in
+//! HDF5, in Keras' `.h5` layout.
+//!
+//! # Configs
+//! Every layer can describe itself as its Keras config ([`Module::keras_config`]: the
+//! keys and value spellings Keras' `get_config()` uses), and
+//! [`layer_from_config`] rebuilds a layer from a Keras class name and config.
+//! Layers without a config yet return [`Error::Unserializable`](crate::Error::Unserializable)
+//! from the trait's default; a new layer plugs in by overriding `keras_config` and adding
+//! one arm to `layer_from_config`.
+//!
+//! # The `.h5` layout
+//! [`Sequential::save`](crate::Sequential::save) writes what Keras 3's legacy HDF5 saver
+//! (`model.save("x.h5")`) writes, so Keras can read the file back and Derin reads Keras'
+//! files (for the layers it has):
+//!
+//! ```text
+//! /                         @model_config   {"class_name": "Sequential", "config": {…, "layers": [InputLayer, …]}}
+//!                           @keras_version  "3.15.1" (the Keras layout followed)   @backend "derin"
+//!                           @training_config {"loss", "metrics", "optimizer_config": {"class_name", "config"}, …}  (compiled only)
+//! /model_weights            @layer_names ["dense", "dropout", …]   @backend   @keras_version
+//! /model_weights/dense      @weight_names ["sequential/dense/kernel", "sequential/dense/bias"]
+//! /model_weights/dense/sequential/dense/kernel   float32 [in, units]
+//! /model_weights/top_level_model_weights        @weight_names []
+//! /optimizer_weights        @weight_names ["adam/iteration", "adam/learning_rate",
+//!                                          "adam/sequential_dense_kernel_momentum", …]
+//!                           @derin_hyperparameters  Derin's exact optimizer settings (JSON)
+//! /optimizer_weights/adam/iteration   int64 scalar
+//! /optimizer_weights/adam/sequential_dense_kernel_momentum   float32, the parameter's shape
+//! ```
+//!
+//! Strings are variable-length UTF-8 attributes, as h5py 3 writes them; fixed-length
+//! strings (older files) are read too. Weight names follow Keras 3
+//! (`<model>/<layer>/<weight>`, no `:0`); weights are matched by layer order and weight
+//! order, as Keras' legacy loader does, so Keras 2 names read as well.
+//!
+//! **Weight layouts.** A `Dense` kernel is `[in, units]` in both libraries. Layers whose
+//! layouts differ from Keras' (convolution kernels: Derin is channels-first) are stored
+//! in Derin's own layout for now; such files are not yet interchangeable with Keras.
+//!
+//! **Optimizer state.** `training_config.optimizer_config` holds the keys Keras knows;
+//! options Keras lacks (SGD's dampening and coupled weight decay, Nadam's momentum
+//! decay, Derin's epsilon placements) live in `optimizer_weights`'
+//! `derin_hyperparameters`. `load` of a compiled model restores the optimizer (step
+//! count, hyperparameters, every slot) bit for bit, so `fit` after `load` continues as
+//! it would have without the round trip. What the file does not hold: the generator of
+//! `fit` (reseeded from [`FitOptions::seed`](crate::FitOptions) at every call, so nothing
+//! to restore) and the model's own generator used by `train_on_batch` and for drawing new
+//! weights (a loaded model starts it from seed 0).
+//!
+//! # Safety of writes and reads
+//! Files are written to a temporary file in the same directory and renamed over the
+//! target when complete: a failing or interrupted save leaves the previous file intact.
+//! Loading never panics on a bad file: not HDF5, truncated, missing attributes, groups
+//! or datasets, wrong shapes or element types, unknown layer classes are all
+//! [`Error`](crate::Error)s naming what is wrong. Files crafted to crash libhdf5 itself
+//! (malformed internal structures the C library does not check) are beyond what Derin
+//! can turn into an `Err`.
+//!
+//! ```
+//! use derin_nn::{Activation, Dense, Dropout, Loss, Sequential};
+//! use derin_optim::Adam;
+//! let path = std::env::temp_dir().join(format!("derin-doc-serialize-{}.h5", std::process::id()));
+//! let mut m = Sequential::new(&[4])
+//!     .add(Dense::new(8, Activation::Relu)).unwrap()
+//!     .add(Dropout::new(0.5).unwrap()).unwrap()
+//!     .add(Dense::new(2, Activation::Softmax)).unwrap();
+//! m.compile(Box::new(Adam::new()), Loss::SparseCategoricalCrossentropy { from_logits: false }, vec![]);
+//! m.save(&path).unwrap();
+//! let back = Sequential::load(&path).unwrap();
+//! assert_eq!(back.summary(), m.summary());
+//! assert!(back.is_compiled());
+//! # std::fs::remove_file(&path).unwrap();
+//! ```
+
+mod config;
+mod h5;
+mod model;
+pub(crate) mod registry;
+mod training;
+
+pub(crate) use config::{KerasConfig, base_config, f32_value};
+pub use registry::layer_from_config;
+
+/// The Keras version whose `.h5` layout Derin writes, stored as `keras_version`.
+///
+/// ```
+/// assert!(derin_nn::serialize::KERAS_VERSION.starts_with("3."));
+/// ```
+pub const KERAS_VERSION: &str = "3.15.1";
+
+/// The `backend` attribute Derin writes: it marks weights in Derin's own layouts.
+///
+/// ```
+/// assert_eq!(derin_nn::serialize::BACKEND, "derin");
+/// ```
+pub const BACKEND: &str = "derin";

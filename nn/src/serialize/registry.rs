@@ -1,0 +1,165 @@
+//! `layer_from_config`: the one place that maps Keras class names to Derin layers.
+
+use serde_json::Value;
+
+use crate::activation::ActivationLayer;
+use crate::error::{Error, Result};
+use crate::layers::{Dense, Dropout, Flatten, Permute, Reshape};
+use crate::module::Module;
+use crate::serialize::KerasConfig;
+
+/// The Keras class names [`layer_from_config`] knows.
+const KNOWN: &str = "Activation, Dense, Dropout, Flatten, Permute, Reshape";
+
+/// Rebuilds a layer from its Keras class name and config (what
+/// [`Module::keras_config`] wrote, or what Keras' `get_config()` returns). The layer is
+/// not built: [`Sequential::add`](crate::Sequential::add) builds it for its input.
+///
+/// A new layer type plugs in with one arm here calling its `from_keras_config`.
+///
+/// # Errors
+/// [`Error::Config`] naming the layer and the key: an unknown class name (key
+/// `class_name`), a missing or mistyped key, an option Derin does not have.
+///
+/// ```
+/// use derin_nn::{Activation, Dense, Module, layer_from_config};
+/// let config = Dense::new(4, Activation::Tanh).named("hidden").keras_config().unwrap();
+/// let layer = layer_from_config("Dense", &config).unwrap();
+/// assert_eq!(layer.label(), "hidden (Dense)");
+/// assert_eq!(layer.output_shape(&[3]).unwrap(), vec![4]);
+/// assert_eq!(layer.keras_config().unwrap(), config);
+///
+/// let err = layer_from_config("Conv7D", &config).err().unwrap();
+/// assert!(err.to_string().starts_with("hidden (Conv7D): config key \"class_name\": unknown layer class"));
+/// ```
+pub fn layer_from_config(class_name: &str, config: &Value) -> Result<Box<dyn Module>> {
+    let c = KerasConfig::new(class_name, config)?;
+    Ok(match class_name {
+        "Activation" => Box::new(ActivationLayer::from_keras_config(&c)?),
+        "Dense" => Box::new(Dense::from_keras_config(&c)?),
+        "Dropout" => Box::new(Dropout::from_keras_config(&c)?),
+        "Flatten" => Box::new(Flatten::from_keras_config(&c)?),
+        "Permute" => Box::new(Permute::from_keras_config(&c)?),
+        "Reshape" => Box::new(Reshape::from_keras_config(&c)?),
+        _ => return Err(c.error("class_name", format!("unknown layer class (Derin reads {KNOWN})"))),
+    })
+}
+
+/// The class name and config of one `{"class_name": …, "config": …}` entry.
+pub(crate) fn class_and_config<'a>(entry: &'a Value, what: &str) -> Result<(&'a str, &'a Value)> {
+    let error =
+        |reason: &str| Error::Config { layer: what.to_string(), key: "class_name".into(), reason: reason.into() };
+    let class = entry.get("class_name").ok_or_else(|| error("missing"))?;
+    let class = class.as_str().ok_or_else(|| error("expected a string"))?;
+    let config = entry.get("config").ok_or_else(|| Error::Config {
+        layer: class.to_string(),
+        key: "config".into(),
+        reason: "missing".into(),
+    })?;
+    Ok((class, config))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activation::Activation;
+    use crate::regularizer::Regularizer;
+    use serde_json::json;
+
+    #[test]
+    fn every_layer_round_trips_through_its_config() {
+        let layers: Vec<Box<dyn Module>> = vec![
+            Box::new(
+                Dense::new(3, Activation::Softmax)
+                    .without_bias()
+                    .with_kernel_regularizer(Regularizer::L2(0.01))
+                    .with_bias_regularizer(Regularizer::L1L2 { l1: 0.5, l2: 0.25 })
+                    .named("head"),
+            ),
+            Box::new(Dropout::new(0.3).unwrap()),
+            Box::new(Flatten::new()),
+            Box::new(Reshape::new(&[2, 3])),
+            Box::new(Permute::new(&[2, 1]).unwrap()),
+            Box::new(ActivationLayer::new(Activation::Gelu)),
+        ];
+        for layer in layers {
+            let config = layer.keras_config().unwrap();
+            let back = layer_from_config(layer.type_name(), &config).unwrap();
+            assert_eq!(back.label(), layer.label());
+            assert_eq!(back.keras_config().unwrap(), config, "{}", layer.label());
+        }
+    }
+
+    #[test]
+    fn keras_written_configs_are_read() {
+        // Abridged from a Keras 3.15 model_config (see reference/keras_h5.py).
+        let dense = json!({"name": "dense_2", "trainable": false, "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}},
+            "units": 4, "activation": "tanh", "use_bias": true,
+            "kernel_regularizer": {"module": "keras.regularizers", "class_name": "L2", "config": {"l2": 0.01}, "registered_name": null},
+            "bias_regularizer": null, "kernel_constraint": null, "bias_constraint": null, "quantization_config": null});
+        let layer = layer_from_config("Dense", &dense).unwrap();
+        assert_eq!(layer.label(), "dense_2 (Dense)");
+        assert!(!layer.trainable());
+        let c = layer.keras_config().unwrap();
+        assert_eq!((c["activation"].as_str(), &c["kernel_regularizer"]["config"]["l2"]), (Some("tanh"), &json!(0.01)));
+    }
+
+    #[test]
+    fn bad_configs_name_the_layer_and_key() {
+        let cases = [
+            ("Dense", json!({"name": "d"}), "d (Dense): config key \"units\": missing"),
+            (
+                "Dense",
+                json!({"name": "d", "units": 2, "activation": "selu"}),
+                "d (Dense): config key \"activation\": unknown activation \"selu\"",
+            ),
+            (
+                "Dense",
+                json!({"name": "d", "units": 2, "use_bias": 1}),
+                "d (Dense): config key \"use_bias\": expected true or false, got a number",
+            ),
+            (
+                "Dense",
+                json!({"name": "d", "units": 2, "kernel_regularizer": {"class_name": "L3"}}),
+                "d (Dense): config key \"kernel_regularizer\": class_name: unknown regularizer \"L3\" (Derin has L1, L2, L1L2)",
+            ),
+            ("Dropout", json!({"name": "x", "rate": 1.5}), "x (Dropout): config key \"rate\": 1.5 is not in [0, 1)"),
+            (
+                "Dropout",
+                json!({"name": "x", "rate": 0.5, "noise_shape": [1, 3]}),
+                "x (Dropout): config key \"noise_shape\": noise_shape is not supported (got [1,3])",
+            ),
+            (
+                "Flatten",
+                json!({"data_format": "channels_first"}),
+                "Flatten: config key \"data_format\": data_format other than \"channels_last\" is not supported (got \"channels_first\")",
+            ),
+            (
+                "Reshape",
+                json!({"target_shape": "2x2"}),
+                "Reshape: config key \"target_shape\": expected a list of integers, got a string",
+            ),
+            (
+                "Permute",
+                json!({"dims": [1, 1]}),
+                "Permute: config key \"dims\": Permute dims [1, 1]: 0 is not in a permutation of 1..=len (no repeats)",
+            ),
+            ("Activation", json!({"name": "a"}), "a (Activation): config key \"activation\": missing"),
+            (
+                "Conv2D",
+                json!({"name": "c"}),
+                "c (Conv2D): config key \"class_name\": unknown layer class (Derin reads Activation, Dense, Dropout, Flatten, Permute, Reshape)",
+            ),
+        ];
+        for (class, config, want) in cases {
+            let got = layer_from_config(class, &config).err().map(|e| e.to_string());
+            assert_eq!(got.as_deref(), Some(want));
+        }
+    }
+
+    #[test]
+    fn unserializable_settings_are_errors() {
+        let err = Dense::new(2, Activation::LeakyRelu(0.1)).keras_config().unwrap_err().to_string();
+        assert!(err.starts_with("dense (Dense) cannot be saved: activation LeakyRelu(0.1) has no Keras name"), "{err}");
+    }
+}
