@@ -128,6 +128,12 @@ fn an_embedding_stack_builds_and_passes_its_mask_on() {
     let x = Tensor::from_vec(vec![3.0, 7.0, 0.0, 0.0, 0.0, 1.0, 19.0, 4.0, 2.0, 0.0], &[2, 5]);
     let mut ctx = Ctx::eval();
     assert_eq!(m.forward(&x, &mut ctx).shape(), &[2, 1]);
+    // Flatten removes the time axis, so it drops the mask.
+    assert!(ctx.mask().is_none());
+    // Embedding sets it and LayerNormalization passes it on.
+    let mut ctx = Ctx::eval();
+    let h = m.layers()[..2].iter().fold(x.clone(), |h, l| l.forward(&h, &mut ctx));
+    assert_eq!(h.shape(), &[2, 5, 4]);
     assert_eq!(ctx.mask().unwrap().to_vec(), vec![1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0]);
     // The table trains: a few steps lower the loss.
     let y = Targets::Values(Tensor::from_vec(vec![1.0, 0.0], &[2, 1]));
