@@ -12,8 +12,52 @@ use derin_tensor::ndarray::ArrayD;
 use crate::error::{Error, Result};
 use crate::fit::EpochLog;
 use crate::metric::Metric;
+use derin_tensor::Param;
+
 use crate::module::Module;
 use crate::sequential::Sequential;
+
+/// What a callback may do to the model being trained: a [`Sequential`] or a functional
+/// [`Model`](crate::Model) (Keras' `callback.model`).
+///
+/// ```
+/// use derin_nn::{Activation, Dense, Loss, Sequential, TrainableModel};
+/// use derin_optim::Sgd;
+/// let mut m = Sequential::new(&[2]).add(Dense::new(1, Activation::Linear)).unwrap();
+/// m.compile(Box::new(Sgd::new()), Loss::MeanSquaredError, vec![]);
+/// let model: &mut dyn TrainableModel = &mut m;
+/// model.set_learning_rate(0.5).unwrap();
+/// assert_eq!(model.learning_rate(), Some(0.5));
+/// assert_eq!(model.model_weights().len(), 2);
+/// ```
+pub trait TrainableModel {
+    /// The optimizer's learning rate, `None` before `compile`.
+    fn learning_rate(&self) -> Option<f32>;
+
+    /// Sets the optimizer's learning rate.
+    ///
+    /// # Errors
+    /// [`Error::NotCompiled`]; [`Error::Hyperparameter`] when `lr` is negative or not finite.
+    fn set_learning_rate(&mut self, lr: f32) -> Result<()>;
+
+    /// Every weight: trainable, frozen and state weights (what early stopping saves and
+    /// restores).
+    fn model_weights(&self) -> Vec<Param>;
+}
+
+impl TrainableModel for Sequential {
+    fn learning_rate(&self) -> Option<f32> {
+        Sequential::learning_rate(self)
+    }
+
+    fn set_learning_rate(&mut self, lr: f32) -> Result<()> {
+        Sequential::set_learning_rate(self, lr)
+    }
+
+    fn model_weights(&self) -> Vec<Param> {
+        [self.weights(), self.state_weights()].concat()
+    }
+}
 
 /// What a callback learns when training begins.
 ///
@@ -36,20 +80,21 @@ pub struct TrainInfo {
     pub verbose: bool,
 }
 
-/// Code run by [`fit`](Sequential::fit) at fixed points of training (Keras'
-/// `keras.callbacks.Callback`). Every method has a default that does nothing; epochs and
+/// Code run by [`fit`](Sequential::fit) (of a [`Sequential`] or a functional
+/// [`Model`](crate::Model)) at fixed points of training (Keras'
+/// `keras.callbacks.Callback`), given the model being trained. Every method has a default that does nothing; epochs and
 /// batches count from 0. Callbacks run in the order of [`FitOptions::callbacks`](crate::FitOptions::callbacks),
 /// and every callback sees every finished epoch, even when an earlier one asked to stop.
 ///
 /// ```
 /// use derin_data::Targets;
-/// use derin_nn::{Callback, Dense, Activation, EpochLog, FitOptions, Loss, Result, Sequential};
+/// use derin_nn::{Callback, Dense, Activation, EpochLog, FitOptions, Loss, Result, Sequential, TrainableModel};
 /// use derin_optim::Sgd;
 /// use derin_tensor::Tensor;
 /// /// Stops once the training loss is below a bound.
 /// struct LossBelow(f32);
 /// impl Callback for LossBelow {
-///     fn on_epoch_end(&mut self, epoch: usize, log: &EpochLog, _: &mut Sequential) -> Result<Option<String>> {
+///     fn on_epoch_end(&mut self, epoch: usize, log: &EpochLog, _: &mut dyn TrainableModel) -> Result<Option<String>> {
 ///         Ok((log.train.loss < self.0).then(|| format!("loss below {} after epoch {}", self.0, epoch + 1)))
 ///     }
 /// }
@@ -65,7 +110,7 @@ pub trait Callback {
     ///
     /// # Errors
     /// Whatever the callback finds missing; `fit` returns it before training.
-    fn on_train_begin(&mut self, _info: &TrainInfo, _model: &mut Sequential) -> Result<()> {
+    fn on_train_begin(&mut self, _info: &TrainInfo, _model: &mut dyn TrainableModel) -> Result<()> {
         Ok(())
     }
 
@@ -73,7 +118,7 @@ pub trait Callback {
     ///
     /// # Errors
     /// Whatever the callback fails at; `fit` stops and returns it.
-    fn on_epoch_begin(&mut self, _epoch: usize, _model: &mut Sequential) -> Result<()> {
+    fn on_epoch_begin(&mut self, _epoch: usize, _model: &mut dyn TrainableModel) -> Result<()> {
         Ok(())
     }
 
@@ -87,7 +132,7 @@ pub trait Callback {
     ///
     /// # Errors
     /// Whatever the callback fails at (a log that cannot be written); `fit` returns it.
-    fn on_epoch_end(&mut self, _epoch: usize, _log: &EpochLog, _model: &mut Sequential) -> Result<Option<String>> {
+    fn on_epoch_end(&mut self, _epoch: usize, _log: &EpochLog, _model: &mut dyn TrainableModel) -> Result<Option<String>> {
         Ok(None)
     }
 }
@@ -151,7 +196,7 @@ impl Monitor {
     ///
     /// ```
     /// # use derin_nn::{EpochLog, Monitor, Scores};
-    /// let log = EpochLog { train: Scores { loss: 0.5, metrics: vec![] }, val: None };
+    /// let log = EpochLog { train: Scores { loss: 0.5, ..Scores::default() }, val: None };
     /// assert_eq!(Monitor::Loss.value(&log), Some(0.5));
     /// assert_eq!(Monitor::ValLoss.value(&log), None);
     /// ```
@@ -238,15 +283,15 @@ struct EarlyStopper {
 }
 
 impl Callback for EarlyStopper {
-    fn on_train_begin(&mut self, info: &TrainInfo, _: &mut Sequential) -> Result<()> {
+    fn on_train_begin(&mut self, info: &TrainInfo, _: &mut dyn TrainableModel) -> Result<()> {
         self.rule.monitor.check("EarlyStopping", info)?;
         (self.best, self.best_weights, self.wait) = (None, None, 0);
         Ok(())
     }
 
-    fn on_epoch_end(&mut self, epoch: usize, log: &EpochLog, model: &mut Sequential) -> Result<Option<String>> {
+    fn on_epoch_end(&mut self, epoch: usize, log: &EpochLog, model: &mut dyn TrainableModel) -> Result<Option<String>> {
         let Some(value) = self.rule.monitor.value(log) else { return Ok(None) };
-        let weights = [model.weights(), model.state_weights()].concat();
+        let weights = model.model_weights();
         let improved = match self.best {
             None => true,
             Some((best, _)) if self.rule.monitor.higher_is_better() => value - self.rule.min_delta > best,

@@ -25,6 +25,8 @@ mod callbacks;
 mod diagnosis;
 mod error;
 mod fit;
+mod fit_loop;
+mod functional;
 mod layers;
 mod loss;
 mod metric;
@@ -39,15 +41,18 @@ mod train;
 pub use activation::{Activation, ActivationLayer};
 pub use callbacks::{
     CSVLogger, Callback, EarlyStopping, LearningRateScheduler, Monitor, ReduceLROnPlateau, TerminateOnNaN, TrainInfo,
+    TrainableModel,
 };
 pub use derin_tensor::{Padding, Padding1d};
 pub use diagnosis::{Diagnosis, DiagnosisThresholds, Verdict};
 pub use error::{Error, Result};
 pub use fit::{EpochLog, FitOptions, History};
+pub use functional::{Graph, LayerId, Model, Node};
 pub use layers::{
-    AveragePooling1D, AveragePooling2D, BatchNormalization, Conv1D, Conv2D, Conv2DTranspose, DataFormat, Dense,
+    Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Conv1D, Conv2D, Conv2DTranspose, DataFormat, Dense,
     Dropout, Embedding, Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
-    GlobalMaxPooling2D, LayerNormalization, Masking, MaxPooling1D, MaxPooling2D, Permute, Reshape,
+    GlobalMaxPooling2D, Concatenate, LayerNormalization, Masking, MaxPooling1D, MaxPooling2D, MergeLayer, Multiply, Permute,
+    Reshape,
 };
 pub use loss::{EPSILON, Loss};
 pub use metric::{ClassScores, ClassificationReport, Metric, classification_report, confusion_matrix, roc_auc};
@@ -55,4 +60,4 @@ pub use module::{Ctx, LayerCore, Mode, Module};
 pub use plot::{line_chart, plot_history};
 pub use regularizer::Regularizer;
 pub use sequential::Sequential;
-pub use train::Scores;
+pub use train::{OutputScores, Scores};
