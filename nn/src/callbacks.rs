@@ -132,7 +132,12 @@ pub trait Callback {
     ///
     /// # Errors
     /// Whatever the callback fails at (a log that cannot be written); `fit` returns it.
-    fn on_epoch_end(&mut self, _epoch: usize, _log: &EpochLog, _model: &mut dyn TrainableModel) -> Result<Option<String>> {
+    fn on_epoch_end(
+        &mut self,
+        _epoch: usize,
+        _log: &EpochLog,
+        _model: &mut dyn TrainableModel,
+    ) -> Result<Option<String>> {
         Ok(None)
     }
 }
@@ -175,6 +180,12 @@ pub enum Monitor {
     Metric(Metric),
     /// A validation metric (`val_accuracy`, …).
     ValMetric(Metric),
+    /// Any value by its log name, as Keras' `monitor="val_digit_loss"`: what a
+    /// functional [`Model`](crate::Model) with several outputs logs per output
+    /// (`digit_loss`, `val_big_accuracy`, …; see [`Scores::entries`](crate::Scores::entries)).
+    /// Higher is better unless the name ends in `loss`, `mse` or `mae`. A name that is
+    /// not logged is an error at the end of the first epoch.
+    Key(&'static str),
 }
 
 impl Monitor {
@@ -189,6 +200,7 @@ impl Monitor {
         match self {
             Monitor::Loss | Monitor::ValLoss => false,
             Monitor::Metric(m) | Monitor::ValMetric(m) => m.higher_is_better(),
+            Monitor::Key(key) => !["loss", "mse", "mae"].iter().any(|end| key.ends_with(end)),
         }
     }
 
@@ -206,6 +218,7 @@ impl Monitor {
             Monitor::ValLoss => log.val.as_ref().map(|v| v.loss),
             Monitor::Metric(m) => log.train.metric(m),
             Monitor::ValMetric(m) => log.val.as_ref().and_then(|v| v.metric(m)),
+            Monitor::Key(key) => log.get(key),
         }
     }
 
@@ -221,13 +234,30 @@ impl Monitor {
             Monitor::ValLoss => "val_loss".to_string(),
             Monitor::Metric(m) => m.short_name().to_string(),
             Monitor::ValMetric(m) => format!("val_{}", m.short_name()),
+            Monitor::Key(key) => key.to_string(),
         }
+    }
+
+    /// The monitored value in `log`; `Err` naming `who` and the logged names when a
+    /// [`Monitor::Key`] is not among them.
+    pub(crate) fn value_in(&self, who: &str, log: &EpochLog) -> Result<Option<f32>> {
+        let value = self.value(log);
+        if let (Monitor::Key(key), None) = (self, value) {
+            let mut logged: Vec<String> = log.train.entries().into_iter().map(|(k, _)| k).collect();
+            if let Some(val) = &log.val {
+                logged.extend(val.entries().into_iter().map(|(k, _)| format!("val_{k}")));
+            }
+            let reason = format!("{who} monitors {key}, which is not logged; the logs hold {logged:?}");
+            return Err(Error::Data { operation: "fit", reason });
+        }
+        Ok(value)
     }
 
     /// `Err` naming `who` when the value will not be recorded.
     pub(crate) fn check(&self, who: &str, info: &TrainInfo) -> Result<()> {
         let missing = match self {
             Monitor::ValLoss | Monitor::ValMetric(_) if !info.has_validation => "there is no validation data",
+            Monitor::Key(key) if key.starts_with("val_") && !info.has_validation => "there is no validation data",
             Monitor::Metric(m) | Monitor::ValMetric(m) if !info.metrics.contains(m) => "that metric is not compiled",
             _ => return Ok(()),
         };
@@ -290,7 +320,7 @@ impl Callback for EarlyStopper {
     }
 
     fn on_epoch_end(&mut self, epoch: usize, log: &EpochLog, model: &mut dyn TrainableModel) -> Result<Option<String>> {
-        let Some(value) = self.rule.monitor.value(log) else { return Ok(None) };
+        let Some(value) = self.rule.monitor.value_in("EarlyStopping", log)? else { return Ok(None) };
         let weights = model.model_weights();
         let improved = match self.best {
             None => true,

@@ -177,8 +177,11 @@ mod tests {
     use crate::train::Scores;
 
     fn history(train_acc: f32, val_acc: f32) -> History {
-        let s =
-            |acc: f32| Scores { loss: 9.0, metrics: vec![(Metric::MeanAbsoluteError, 1.0), (Metric::Accuracy, acc)], ..Scores::default() };
+        let s = |acc: f32| Scores {
+            loss: 9.0,
+            metrics: vec![(Metric::MeanAbsoluteError, 1.0), (Metric::Accuracy, acc)],
+            ..Scores::default()
+        };
         let first = EpochLog { train: s(0.5), val: Some(s(0.5)) };
         History { epochs: vec![first, EpochLog { train: s(train_acc), val: Some(s(val_acc)) }], stopped: None }
     }

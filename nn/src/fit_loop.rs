@@ -154,7 +154,9 @@ pub(crate) fn run<M: Fit>(
             let bad = if !terminate_on_nan {
                 None
             } else if !loss.is_finite() {
-                Some(format!("TerminateOnNaN: loss became {loss} {at}; training stopped, weights kept from before that step"))
+                Some(format!(
+                    "TerminateOnNaN: loss became {loss} {at}; training stopped, weights kept from before that step"
+                ))
             } else if guarded.iter().any(|p| p.value().array().iter().any(|v| !v.is_finite())) {
                 guarded.iter().zip(&before).for_each(|(p, v)| p.set(v.to_array()));
                 Some(format!(

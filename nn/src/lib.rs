@@ -49,9 +49,9 @@ pub use error::{Error, Result};
 pub use fit::{EpochLog, FitOptions, History};
 pub use functional::{Graph, LayerId, Model, Node};
 pub use layers::{
-    Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Conv1D, Conv2D, Conv2DTranspose, DataFormat, Dense,
-    Dropout, Embedding, Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
-    GlobalMaxPooling2D, Concatenate, LayerNormalization, Masking, MaxPooling1D, MaxPooling2D, MergeLayer, Multiply, Permute,
+    Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Concatenate, Conv1D, Conv2D, Conv2DTranspose,
+    DataFormat, Dense, Dropout, Embedding, Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
+    GlobalMaxPooling2D, LayerNormalization, Masking, MaxPooling1D, MaxPooling2D, MergeLayer, Multiply, Permute,
     Reshape,
 };
 pub use loss::{EPSILON, Loss};

@@ -210,7 +210,9 @@ fn mismatched_data_is_an_error_naming_both_before_training() {
     // Shape errors at build time name the layer and both shapes.
     let mut g = Graph::new();
     let x = g.input("image", &[1, 6, 6]).unwrap();
-    let err = g.apply(Dense::new(2, Activation::Relu), &x).and_then(|d| g.apply(Conv2D::new(1, [3, 3], Activation::Relu), &d));
+    let err = g
+        .apply(Dense::new(2, Activation::Relu), &x)
+        .and_then(|d| g.apply(Conv2D::new(1, [3, 3], Activation::Relu), &d));
     let err = err.unwrap_err().to_string();
     assert!(err.contains("conv2d (Conv2D)") && err.contains("dense (Dense) outputs [1, 6, 2]"), "{err}");
 }
@@ -221,7 +223,8 @@ fn callbacks_see_functional_models() {
     let mut model = two_headed(4);
     let adam = Adam::try_new(AdamConfig { learning_rate: 0.05, ..AdamConfig::default() }).unwrap();
     model.compile(Box::new(adam), losses(), None, vec![]).unwrap();
-    let stop = EarlyStopping { monitor: Monitor::Loss, patience: 1, restore_best_weights: true, ..EarlyStopping::default() };
+    let stop =
+        EarlyStopping { monitor: Monitor::Loss, patience: 1, restore_best_weights: true, ..EarlyStopping::default() };
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("log.csv");
     let options = FitOptions {
@@ -237,4 +240,15 @@ fn callbacks_see_functional_models() {
     let accuracy_stop = EarlyStopping { monitor: Monitor::Metric(Metric::Accuracy), ..EarlyStopping::default() };
     let options = FitOptions { early_stopping: Some(accuracy_stop), ..FitOptions::default() };
     assert!(model.fit(&xs, &ys, options).is_err()); // no plain `accuracy` with two outputs
+    // Per-output values are monitored by their log names.
+    let options = |key| FitOptions {
+        epochs: 50,
+        validation_split: 0.25,
+        early_stopping: Some(EarlyStopping { monitor: Monitor::Key(key), patience: 2, ..EarlyStopping::default() }),
+        ..FitOptions::default()
+    };
+    let h = model.fit(&xs, &ys, options("val_digit_loss")).unwrap();
+    assert!(h.epochs.len() < 50 && h.stopped.unwrap().contains("val_digit_loss"));
+    let err = model.fit(&xs, &ys, options("val_digit_accuracy")).unwrap_err().to_string();
+    assert!(err.contains("val_digit_accuracy, which is not logged") && err.contains("\"val_big_loss\""), "{err}");
 }

@@ -4,10 +4,10 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use super::TrainableModel;
 use super::{Callback, TrainInfo};
 use crate::error::{Error, Result};
 use crate::fit::EpochLog;
-use super::TrainableModel;
 
 /// Writes each epoch's scores to a CSV file (Keras' `CSVLogger`): a header line
 /// `epoch,<keys…>` with the log keys sorted by name as Keras does (`accuracy`, `loss`,
@@ -119,8 +119,8 @@ impl Callback for CSVLogger {
 mod tests {
     use super::*;
     use crate::metric::Metric;
-    use crate::train::Scores;
     use crate::sequential::Sequential;
+    use crate::train::Scores;
 
     fn log(loss: f32, val: Option<f32>) -> EpochLog {
         let scores = |l: f32| Scores { loss: l, metrics: vec![(Metric::Accuracy, 1.0 - l)], ..Scores::default() };

@@ -2,10 +2,10 @@
 
 use derin_optim::{LearningRateSchedule, PlateauMode, ReduceLrOnPlateau, ReduceLrOnPlateauConfig};
 
+use super::TrainableModel;
 use super::{Callback, Monitor, TrainInfo};
 use crate::error::{Error, Result};
 use crate::fit::EpochLog;
-use super::TrainableModel;
 
 /// Sets the learning rate before each epoch to `schedule(epoch, current_rate)` (Keras'
 /// `LearningRateScheduler`; epochs count from 0).
@@ -163,7 +163,8 @@ impl Callback for PlateauRunner {
     }
 
     fn on_epoch_end(&mut self, epoch: usize, log: &EpochLog, model: &mut dyn TrainableModel) -> Result<Option<String>> {
-        let (Some(state), Some(value)) = (self.state.as_mut(), self.rule.monitor.value(log)) else {
+        let value = self.rule.monitor.value_in("ReduceLROnPlateau", log)?;
+        let (Some(state), Some(value)) = (self.state.as_mut(), value) else {
             return Ok(None);
         };
         let lr = model.learning_rate().ok_or(Error::NotCompiled { operation: "ReduceLROnPlateau" })?;

@@ -328,7 +328,8 @@ impl Graph {
     }
 
     fn push_call(&mut self, layer: usize, inputs: Vec<usize>, shape: Vec<usize>) -> Node {
-        let call = self.nodes.iter().filter(|n| matches!(n.kind, NodeKind::Call { layer: l, .. } if l == layer)).count();
+        let call =
+            self.nodes.iter().filter(|n| matches!(n.kind, NodeKind::Call { layer: l, .. } if l == layer)).count();
         self.nodes.push(NodeData { kind: NodeKind::Call { layer, inputs }, shape: shape.clone(), call });
         Node { graph: self.id, index: self.nodes.len() - 1, shape }
     }

@@ -2,11 +2,11 @@
 
 use derin_tensor::{Param, Tensor};
 
+use super::train::CompiledOutputs;
 use super::{Graph, GraphLayer, Node, NodeKind};
 use crate::callbacks::TrainableModel;
 use crate::error::{Error, Result};
 use crate::module::{Ctx, Module};
-use super::train::CompiledOutputs;
 
 /// A functional model: the part of a [`Graph`] that leads from `inputs` to `outputs`
 /// (Keras' `Model(inputs, outputs)`), with several inputs and outputs and layers shared
@@ -214,7 +214,12 @@ impl Model {
     /// `Err` naming both when `xs` do not fit the inputs; returns the batch size.
     pub(crate) fn check_inputs(&self, operation: &'static str, xs: &[Tensor]) -> Result<usize> {
         if xs.len() != self.inputs.len() {
-            let reason = format!("{} input arrays for the model's {} inputs {:?}", xs.len(), self.inputs.len(), self.input_names());
+            let reason = format!(
+                "{} input arrays for the model's {} inputs {:?}",
+                xs.len(),
+                self.inputs.len(),
+                self.input_names()
+            );
             return Err(Error::Data { operation, reason });
         }
         let n = xs.first().and_then(|x| x.shape().first().copied()).unwrap_or(0);

@@ -58,8 +58,11 @@ impl Model {
                         .filter(|&n| matches!(g.nodes[n].kind, NodeKind::Call { layer: l, .. } if l == *layer))
                         .collect();
                     let shape = &g.nodes[calls[0]].shape;
-                    let shape =
-                        if calls.iter().all(|&c| &g.nodes[c].shape == shape) { shape_text(shape) } else { "multiple".into() };
+                    let shape = if calls.iter().all(|&c| &g.nodes[c].shape == shape) {
+                        shape_text(shape)
+                    } else {
+                        "multiple".into()
+                    };
                     let mut connected = Vec::new();
                     for &c in &calls {
                         if let NodeKind::Call { inputs, .. } = &g.nodes[c].kind {

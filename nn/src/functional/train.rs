@@ -66,7 +66,11 @@ impl Model {
         let loss_weights = loss_weights.unwrap_or_else(|| vec![1.0; n]);
         spread("loss weights", loss_weights.len())?;
         if let Some(&bad) = loss_weights.iter().find(|w| !w.is_finite() || **w < 0.0) {
-            return Err(Error::Hyperparameter { what: "compile loss_weights".into(), value: bad.into(), range: "[0, ∞)" });
+            return Err(Error::Hyperparameter {
+                what: "compile loss_weights".into(),
+                value: bad.into(),
+                range: "[0, ∞)",
+            });
         }
         if !metrics.is_empty() {
             spread("metric lists", metrics.len())?;
@@ -375,8 +379,12 @@ impl Fit for Model {
     fn check_data(&self, operation: &'static str, xs: &[Tensor], ys: &[Targets]) -> Result<()> {
         self.check_inputs(operation, xs)?;
         if ys.len() != self.outputs.len() {
-            let reason =
-                format!("{} targets for the model's {} outputs {:?}", ys.len(), self.outputs.len(), self.output_names());
+            let reason = format!(
+                "{} targets for the model's {} outputs {:?}",
+                ys.len(),
+                self.outputs.len(),
+                self.output_names()
+            );
             return Err(Error::Data { operation, reason });
         }
         for ((y, shape), name) in ys.iter().zip(self.output_shapes()).zip(self.output_names()) {
@@ -405,7 +413,9 @@ impl Fit for Model {
             return Err(Error::Data { operation: "fit", reason });
         }
         if let Some(&bad) = w.iter().find(|v| !v.is_finite() || **v < 0.0) {
-            return Err(Error::Hyperparameter { what: "fit class_weight".into(), value: bad.into(), range: "[0, ∞)" });
+            return Err(Error::Hyperparameter {
+                what: "fit class_weight".into(), value: bad.into(), range: "[0, ∞)"
+            });
         }
         Ok(())
     }

@@ -311,8 +311,12 @@ mod tests {
 
     #[test]
     fn gradients_match_finite_differences() {
-        let layers: Vec<Box<dyn MergeLayer>> =
-            vec![Box::new(Add::new()), Box::new(Multiply::new()), Box::new(Average::new()), Box::new(Concatenate::new(-1))];
+        let layers: Vec<Box<dyn MergeLayer>> = vec![
+            Box::new(Add::new()),
+            Box::new(Multiply::new()),
+            Box::new(Average::new()),
+            Box::new(Concatenate::new(-1)),
+        ];
         let weights = Tensor::from_vec((0..18).map(|i| (i as f32 * 0.37).sin()).collect(), &[2, 9]);
         for layer in layers {
             let f = |xs: &[Tensor]| {
