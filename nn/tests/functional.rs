@@ -252,3 +252,28 @@ fn callbacks_see_functional_models() {
     let err = model.fit(&xs, &ys, options("val_digit_accuracy")).unwrap_err().to_string();
     assert!(err.contains("val_digit_accuracy, which is not logged") && err.contains("\"val_big_loss\""), "{err}");
 }
+
+#[test]
+fn masks_follow_one_input_layers_and_stop_at_merges() {
+    use derin_nn::{DataFormat, Embedding, GlobalAveragePooling1D};
+    let mut g = Graph::new();
+    let ids = g.input("ids", &[4]).unwrap();
+    let emb = g.apply(Embedding::new(10, 2).unwrap().with_mask_zero(true), &ids).unwrap();
+    let pool = || GlobalAveragePooling1D::new().with_data_format(DataFormat::ChannelsLast);
+    let masked = g.apply(pool(), &emb).unwrap();
+    let doubled = g.merge(derin_nn::Add::new(), &[&emb, &emb]).unwrap();
+    let unmasked = g.apply(pool(), &doubled).unwrap();
+    let model = Model::new(g, &[&ids], &[&masked, &unmasked]).unwrap();
+    let table = model.weights()[0].value().to_vec();
+    let row = |i: usize, f: usize| table[i * 2 + f];
+    let x = Tensor::from_vec(vec![3.0, 5.0, 0.0, 0.0], &[1, 4]);
+    let out = model.predict(&[x], 1).unwrap();
+    for f in 0..2 {
+        // Masked: the mean of the two real steps, (E₃ + E₅) / 2. After Add the mask is
+        // gone: the mean of all four steps of 2·E, 2·(E₃ + E₅ + 2·E₀) / 4.
+        let want_masked = (row(3, f) + row(5, f)) / 2.0;
+        let want_unmasked = 2.0 * (row(3, f) + row(5, f) + 2.0 * row(0, f)) / 4.0;
+        assert!((out[0].to_vec()[f] - want_masked).abs() < 1e-6);
+        assert!((out[1].to_vec()[f] - want_unmasked).abs() < 1e-6);
+    }
+}

@@ -406,3 +406,28 @@ impl Graph {
         values.into_iter().map(|v| v.map(|(t, _)| t)).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Activation, Add, Dense};
+
+    #[test]
+    fn layers_are_numbered_and_calls_counted() {
+        let mut g = Graph::new();
+        let a = g.input("a", &[2]).unwrap();
+        let shared = g.layer(Dense::new(2, Activation::Linear)).unwrap();
+        let (x, y) = (g.call(shared, &a).unwrap(), g.call(shared, &a).unwrap());
+        let z = g.apply(Dense::new(2, Activation::Linear), &x).unwrap();
+        let sum = g.merge(Add::new(), &[&y, &z]).unwrap();
+        assert_eq!(g.node_ref(x.index), "dense[0][0]");
+        assert_eq!(g.node_ref(y.index), "dense[1][0]");
+        assert_eq!(g.node_ref(z.index), "dense_1[0][0]");
+        assert_eq!(g.producer_label(sum.index), "add (Add)");
+        // A failed apply leaves no layer behind, so the next default name is free again.
+        assert!(g.apply(Dense::new(2, Activation::Linear), &Node { shape: vec![], ..a.clone() }).is_err());
+        assert_eq!(g.layers.len(), 3);
+        assert!(g.call(LayerId { graph: g.id, index: 2 }, &a).is_err()); // a merge layer
+        assert!(g.input("dense", &[1]).is_err());
+    }
+}
