@@ -74,7 +74,8 @@ pub struct TrainInfo {
     pub steps_per_epoch: usize,
     /// Whether each epoch is scored on validation data.
     pub has_validation: bool,
-    /// The compiled metrics.
+    /// The compiled metrics (empty for a functional model with several outputs, whose
+    /// per-output values a [`Monitor::Key`] watches).
     pub metrics: Vec<Metric>,
     /// Whether `fit` prints progress (callbacks may print too).
     pub verbose: bool,

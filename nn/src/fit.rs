@@ -12,7 +12,8 @@ use crate::module::{Ctx, Module};
 use crate::sequential::Sequential;
 use crate::train::Scores;
 
-/// Options of [`Sequential::fit`], with Keras' defaults.
+/// Options of [`Sequential::fit`] and [`Model::fit`](crate::Model::fit), with Keras'
+/// defaults.
 ///
 /// `batch_size` chooses the flavour of gradient descent: the whole training set (batch
 /// gradient descent, "GD"), 1 (stochastic gradient descent, "SGD") or anything in between

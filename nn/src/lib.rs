@@ -1,5 +1,6 @@
-//! Layers, activations, losses, metrics, `Sequential` models and the Keras-style training
-//! loop (`compile`, `fit`, `evaluate`, `predict`).
+//! Layers, activations, losses, metrics, `Sequential` models, functional models with
+//! several inputs and outputs ([`Graph`], [`Model`]) and the Keras-style training loop
+//! (`compile`, `fit`, `evaluate`, `predict`).
 //!
 //! Every layer implements [`Module`]: `forward` with a [`Ctx`] (training or inference
 //! mode, the generator dropout draws from, state updates), named weights

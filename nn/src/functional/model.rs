@@ -285,6 +285,28 @@ impl Model {
         })
     }
 
+    /// Freezes (`false`) or unfreezes (`true`) every layer, as Keras' `model.trainable`.
+    ///
+    /// ```
+    /// # use derin_nn::{Activation, Dense, Graph, Model};
+    /// let mut g = Graph::new();
+    /// let x = g.input("x", &[2]).unwrap();
+    /// let y = g.apply(Dense::new(1, Activation::Linear), &x).unwrap();
+    /// let mut m = Model::new(g, &[&x], &[&y]).unwrap();
+    /// m.set_trainable(false);
+    /// assert!(m.params().is_empty());
+    /// m.set_trainable(true);
+    /// assert_eq!(m.params().len(), 2);
+    /// ```
+    pub fn set_trainable(&mut self, trainable: bool) {
+        for &l in &self.used {
+            match &mut self.graph.layers[l] {
+                GraphLayer::Single(m) => m.set_trainable(trainable),
+                GraphLayer::Merge(m) => m.core_mut().trainable = trainable,
+            }
+        }
+    }
+
     fn collect(&self, f: impl Fn(&dyn Module) -> Vec<Param>) -> Vec<Param> {
         self.used.iter().flat_map(|&l| self.graph.layers[l].with(&f)).collect()
     }
