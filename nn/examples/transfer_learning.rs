@@ -19,7 +19,7 @@ fn subset(
     digits: std::ops::Range<usize>,
     per_class: usize,
 ) -> (Tensor, Targets) {
-    let mut taken = vec![0usize; 10];
+    let mut taken = [0usize; 10];
     let idx: Vec<usize> = (0..labels.len())
         .filter(|&i| {
             let d = labels[i];

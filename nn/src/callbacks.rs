@@ -12,8 +12,52 @@ use derin_tensor::ndarray::ArrayD;
 use crate::error::{Error, Result};
 use crate::fit::EpochLog;
 use crate::metric::Metric;
+use derin_tensor::Param;
+
 use crate::module::Module;
 use crate::sequential::Sequential;
+
+/// What a callback may do to the model being trained: a [`Sequential`] or a functional
+/// [`Model`](crate::Model) (Keras' `callback.model`).
+///
+/// ```
+/// use derin_nn::{Activation, Dense, Loss, Sequential, TrainableModel};
+/// use derin_optim::Sgd;
+/// let mut m = Sequential::new(&[2]).add(Dense::new(1, Activation::Linear)).unwrap();
+/// m.compile(Box::new(Sgd::new()), Loss::MeanSquaredError, vec![]);
+/// let model: &mut dyn TrainableModel = &mut m;
+/// model.set_learning_rate(0.5).unwrap();
+/// assert_eq!(model.learning_rate(), Some(0.5));
+/// assert_eq!(model.model_weights().len(), 2);
+/// ```
+pub trait TrainableModel {
+    /// The optimizer's learning rate, `None` before `compile`.
+    fn learning_rate(&self) -> Option<f32>;
+
+    /// Sets the optimizer's learning rate.
+    ///
+    /// # Errors
+    /// [`Error::NotCompiled`]; [`Error::Hyperparameter`] when `lr` is negative or not finite.
+    fn set_learning_rate(&mut self, lr: f32) -> Result<()>;
+
+    /// Every weight: trainable, frozen and state weights (what early stopping saves and
+    /// restores).
+    fn model_weights(&self) -> Vec<Param>;
+}
+
+impl TrainableModel for Sequential {
+    fn learning_rate(&self) -> Option<f32> {
+        Sequential::learning_rate(self)
+    }
+
+    fn set_learning_rate(&mut self, lr: f32) -> Result<()> {
+        Sequential::set_learning_rate(self, lr)
+    }
+
+    fn model_weights(&self) -> Vec<Param> {
+        [self.weights(), self.state_weights()].concat()
+    }
+}
 
 /// What a callback learns when training begins.
 ///
@@ -30,26 +74,28 @@ pub struct TrainInfo {
     pub steps_per_epoch: usize,
     /// Whether each epoch is scored on validation data.
     pub has_validation: bool,
-    /// The compiled metrics.
+    /// The compiled metrics (empty for a functional model with several outputs, whose
+    /// per-output values a [`Monitor::Key`] watches).
     pub metrics: Vec<Metric>,
     /// Whether `fit` prints progress (callbacks may print too).
     pub verbose: bool,
 }
 
-/// Code run by [`fit`](Sequential::fit) at fixed points of training (Keras'
-/// `keras.callbacks.Callback`). Every method has a default that does nothing; epochs and
+/// Code run by [`fit`](Sequential::fit) (of a [`Sequential`] or a functional
+/// [`Model`](crate::Model)) at fixed points of training (Keras'
+/// `keras.callbacks.Callback`), given the model being trained. Every method has a default that does nothing; epochs and
 /// batches count from 0. Callbacks run in the order of [`FitOptions::callbacks`](crate::FitOptions::callbacks),
 /// and every callback sees every finished epoch, even when an earlier one asked to stop.
 ///
 /// ```
 /// use derin_data::Targets;
-/// use derin_nn::{Callback, Dense, Activation, EpochLog, FitOptions, Loss, Result, Sequential};
+/// use derin_nn::{Callback, Dense, Activation, EpochLog, FitOptions, Loss, Result, Sequential, TrainableModel};
 /// use derin_optim::Sgd;
 /// use derin_tensor::Tensor;
 /// /// Stops once the training loss is below a bound.
 /// struct LossBelow(f32);
 /// impl Callback for LossBelow {
-///     fn on_epoch_end(&mut self, epoch: usize, log: &EpochLog, _: &mut Sequential) -> Result<Option<String>> {
+///     fn on_epoch_end(&mut self, epoch: usize, log: &EpochLog, _: &mut dyn TrainableModel) -> Result<Option<String>> {
 ///         Ok((log.train.loss < self.0).then(|| format!("loss below {} after epoch {}", self.0, epoch + 1)))
 ///     }
 /// }
@@ -65,7 +111,7 @@ pub trait Callback {
     ///
     /// # Errors
     /// Whatever the callback finds missing; `fit` returns it before training.
-    fn on_train_begin(&mut self, _info: &TrainInfo, _model: &mut Sequential) -> Result<()> {
+    fn on_train_begin(&mut self, _info: &TrainInfo, _model: &mut dyn TrainableModel) -> Result<()> {
         Ok(())
     }
 
@@ -73,7 +119,7 @@ pub trait Callback {
     ///
     /// # Errors
     /// Whatever the callback fails at; `fit` stops and returns it.
-    fn on_epoch_begin(&mut self, _epoch: usize, _model: &mut Sequential) -> Result<()> {
+    fn on_epoch_begin(&mut self, _epoch: usize, _model: &mut dyn TrainableModel) -> Result<()> {
         Ok(())
     }
 
@@ -87,7 +133,12 @@ pub trait Callback {
     ///
     /// # Errors
     /// Whatever the callback fails at (a log that cannot be written); `fit` returns it.
-    fn on_epoch_end(&mut self, _epoch: usize, _log: &EpochLog, _model: &mut Sequential) -> Result<Option<String>> {
+    fn on_epoch_end(
+        &mut self,
+        _epoch: usize,
+        _log: &EpochLog,
+        _model: &mut dyn TrainableModel,
+    ) -> Result<Option<String>> {
         Ok(None)
     }
 }
@@ -130,6 +181,12 @@ pub enum Monitor {
     Metric(Metric),
     /// A validation metric (`val_accuracy`, …).
     ValMetric(Metric),
+    /// Any value by its log name, as Keras' `monitor="val_digit_loss"`: what a
+    /// functional [`Model`](crate::Model) with several outputs logs per output
+    /// (`digit_loss`, `val_big_accuracy`, …; see [`Scores::entries`](crate::Scores::entries)).
+    /// Higher is better unless the name ends in `loss`, `mse` or `mae`. A name that is
+    /// not logged is an error at the end of the first epoch.
+    Key(&'static str),
 }
 
 impl Monitor {
@@ -144,6 +201,7 @@ impl Monitor {
         match self {
             Monitor::Loss | Monitor::ValLoss => false,
             Monitor::Metric(m) | Monitor::ValMetric(m) => m.higher_is_better(),
+            Monitor::Key(key) => !["loss", "mse", "mae"].iter().any(|end| key.ends_with(end)),
         }
     }
 
@@ -151,7 +209,7 @@ impl Monitor {
     ///
     /// ```
     /// # use derin_nn::{EpochLog, Monitor, Scores};
-    /// let log = EpochLog { train: Scores { loss: 0.5, metrics: vec![] }, val: None };
+    /// let log = EpochLog { train: Scores { loss: 0.5, ..Scores::default() }, val: None };
     /// assert_eq!(Monitor::Loss.value(&log), Some(0.5));
     /// assert_eq!(Monitor::ValLoss.value(&log), None);
     /// ```
@@ -161,6 +219,7 @@ impl Monitor {
             Monitor::ValLoss => log.val.as_ref().map(|v| v.loss),
             Monitor::Metric(m) => log.train.metric(m),
             Monitor::ValMetric(m) => log.val.as_ref().and_then(|v| v.metric(m)),
+            Monitor::Key(key) => log.get(key),
         }
     }
 
@@ -176,13 +235,30 @@ impl Monitor {
             Monitor::ValLoss => "val_loss".to_string(),
             Monitor::Metric(m) => m.short_name().to_string(),
             Monitor::ValMetric(m) => format!("val_{}", m.short_name()),
+            Monitor::Key(key) => key.to_string(),
         }
+    }
+
+    /// The monitored value in `log`; `Err` naming `who` and the logged names when a
+    /// [`Monitor::Key`] is not among them.
+    pub(crate) fn value_in(&self, who: &str, log: &EpochLog) -> Result<Option<f32>> {
+        let value = self.value(log);
+        if let (Monitor::Key(key), None) = (self, value) {
+            let mut logged: Vec<String> = log.train.entries().into_iter().map(|(k, _)| k).collect();
+            if let Some(val) = &log.val {
+                logged.extend(val.entries().into_iter().map(|(k, _)| format!("val_{k}")));
+            }
+            let reason = format!("{who} monitors {key}, which is not logged; the logs hold {logged:?}");
+            return Err(Error::Data { operation: "fit", reason });
+        }
+        Ok(value)
     }
 
     /// `Err` naming `who` when the value will not be recorded.
     pub(crate) fn check(&self, who: &str, info: &TrainInfo) -> Result<()> {
         let missing = match self {
             Monitor::ValLoss | Monitor::ValMetric(_) if !info.has_validation => "there is no validation data",
+            Monitor::Key(key) if key.starts_with("val_") && !info.has_validation => "there is no validation data",
             Monitor::Metric(m) | Monitor::ValMetric(m) if !info.metrics.contains(m) => "that metric is not compiled",
             _ => return Ok(()),
         };
@@ -238,15 +314,15 @@ struct EarlyStopper {
 }
 
 impl Callback for EarlyStopper {
-    fn on_train_begin(&mut self, info: &TrainInfo, _: &mut Sequential) -> Result<()> {
+    fn on_train_begin(&mut self, info: &TrainInfo, _: &mut dyn TrainableModel) -> Result<()> {
         self.rule.monitor.check("EarlyStopping", info)?;
         (self.best, self.best_weights, self.wait) = (None, None, 0);
         Ok(())
     }
 
-    fn on_epoch_end(&mut self, epoch: usize, log: &EpochLog, model: &mut Sequential) -> Result<Option<String>> {
-        let Some(value) = self.rule.monitor.value(log) else { return Ok(None) };
-        let weights = [model.weights(), model.state_weights()].concat();
+    fn on_epoch_end(&mut self, epoch: usize, log: &EpochLog, model: &mut dyn TrainableModel) -> Result<Option<String>> {
+        let Some(value) = self.rule.monitor.value_in("EarlyStopping", log)? else { return Ok(None) };
+        let weights = model.model_weights();
         let improved = match self.best {
             None => true,
             Some((best, _)) if self.rule.monitor.higher_is_better() => value - self.rule.min_delta > best,

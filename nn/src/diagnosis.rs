@@ -74,7 +74,7 @@ impl Default for DiagnosisThresholds {
 ///
 /// ```
 /// use derin_nn::{EpochLog, History, Metric, Scores, Verdict};
-/// let s = |acc: f32| Scores { loss: 0.0, metrics: vec![(Metric::Accuracy, acc)] };
+/// let s = |acc: f32| Scores { loss: 0.0, metrics: vec![(Metric::Accuracy, acc)], ..Scores::default() };
 /// let h = History { epochs: vec![EpochLog { train: s(0.99), val: Some(s(0.88)) }], stopped: None };
 /// let d = h.diagnose().unwrap();
 /// assert_eq!(d.verdict, Verdict::OverFitting);
@@ -137,7 +137,7 @@ impl History {
     /// ```
     /// use derin_nn::{DiagnosisThresholds, EpochLog, History, Scores, Verdict};
     /// // No accuracy: the errors are the losses, 0.30 and 0.34.
-    /// let s = |loss| Scores { loss, metrics: vec![] };
+    /// let s = |loss| Scores { loss, ..Scores::default() };
     /// let h = History { epochs: vec![EpochLog { train: s(0.30), val: Some(s(0.34)) }], stopped: None };
     /// assert_eq!(h.diagnose().unwrap().verdict, Verdict::UnderFitting);
     /// let loose = DiagnosisThresholds { high_error: 0.5, max_gap: 0.1 };
@@ -177,8 +177,11 @@ mod tests {
     use crate::train::Scores;
 
     fn history(train_acc: f32, val_acc: f32) -> History {
-        let s =
-            |acc: f32| Scores { loss: 9.0, metrics: vec![(Metric::MeanAbsoluteError, 1.0), (Metric::Accuracy, acc)] };
+        let s = |acc: f32| Scores {
+            loss: 9.0,
+            metrics: vec![(Metric::MeanAbsoluteError, 1.0), (Metric::Accuracy, acc)],
+            ..Scores::default()
+        };
         let first = EpochLog { train: s(0.5), val: Some(s(0.5)) };
         History { epochs: vec![first, EpochLog { train: s(train_acc), val: Some(s(val_acc)) }], stopped: None }
     }

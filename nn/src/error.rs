@@ -65,6 +65,16 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A functional model's graph does not hold together: a node from another graph, an
+    /// output that needs an input the model does not take, a merge layer called as a
+    /// one-input layer.
+    #[error("{operation}: {reason}")]
+    Graph {
+        /// The operation (`Model::new`, `Graph::call`, …).
+        operation: &'static str,
+        /// What is wrong, naming the nodes or layers.
+        reason: String,
+    },
     /// `fit`, `evaluate` or `train_on_batch` before `compile`.
     #[error("{operation}: the model is not compiled; call `compile` first")]
     NotCompiled {

@@ -1,17 +1,19 @@
 //! `fit`: the training loop, its options and the `History` it returns.
 
 use derin_data::Targets;
-use derin_tensor::{Rng, Tensor};
+use derin_tensor::Tensor;
 
-use crate::callbacks::{Callback, EarlyStopping, TrainInfo};
+use crate::callbacks::{Callback, EarlyStopping};
 use crate::error::{Error, Result};
+use crate::fit_loop::{self, Fit};
+use crate::loss::Loss;
 use crate::metric::Metric;
 use crate::module::{Ctx, Module};
-use crate::progress::Progress;
 use crate::sequential::Sequential;
-use crate::train::{Accumulator, Scores, check_batch_size, check_targets, select_targets};
+use crate::train::Scores;
 
-/// Options of [`Sequential::fit`], with Keras' defaults.
+/// Options of [`Sequential::fit`] and [`Model::fit`](crate::Model::fit), with Keras'
+/// defaults.
 ///
 /// `batch_size` chooses the flavour of gradient descent: the whole training set (batch
 /// gradient descent, "GD"), 1 (stochastic gradient descent, "SGD") or anything in between
@@ -99,7 +101,7 @@ impl std::fmt::Debug for FitOptions {
 ///
 /// ```
 /// use derin_nn::{EpochLog, Scores};
-/// let e = EpochLog { train: Scores { loss: 1.0, metrics: vec![] }, val: None };
+/// let e = EpochLog { train: Scores { loss: 1.0, ..Scores::default() }, val: None };
 /// assert!(e.val.is_none());
 /// ```
 #[derive(Clone, Debug, PartialEq)]
@@ -110,11 +112,27 @@ pub struct EpochLog {
     pub val: Option<Scores>,
 }
 
+impl EpochLog {
+    /// The value logged as `key`: a training key of [`Scores::entries`] (`loss`,
+    /// `digit_accuracy`, …) or one prefixed with `val_`.
+    ///
+    /// ```
+    /// # use derin_nn::{EpochLog, Scores};
+    /// let e = EpochLog { train: Scores { loss: 1.0, ..Scores::default() }, val: Some(Scores { loss: 2.0, ..Scores::default() }) };
+    /// assert_eq!((e.get("loss"), e.get("val_loss"), e.get("val_accuracy")), (Some(1.0), Some(2.0), None));
+    /// ```
+    pub fn get(&self, key: &str) -> Option<f32> {
+        let from_train = self.train.get(key);
+        let from_val = || key.strip_prefix("val_").and_then(|k| self.val.as_ref()?.get(k));
+        from_train.or_else(from_val)
+    }
+}
+
 /// Per-epoch losses and metrics of a [`fit`](Sequential::fit) (Keras' `History`).
 ///
 /// ```
 /// use derin_nn::{EpochLog, History, Metric, Scores};
-/// let s = |l| Scores { loss: l, metrics: vec![(Metric::Accuracy, 1.0 - l)] };
+/// let s = |l| Scores { loss: l, metrics: vec![(Metric::Accuracy, 1.0 - l)], ..Scores::default() };
 /// let h = History { epochs: vec![EpochLog { train: s(0.5), val: Some(s(0.6)) }], stopped: None };
 /// assert_eq!(h.loss(), vec![0.5]);
 /// assert_eq!(h.val_loss(), vec![0.6]);
@@ -168,6 +186,21 @@ impl History {
     /// ```
     pub fn val_metric(&self, metric: Metric) -> Vec<f32> {
         self.epochs.iter().filter_map(|e| e.val.as_ref().and_then(|v| v.metric(metric))).collect()
+    }
+
+    /// The value logged as `key` in each epoch that has it, by Keras' name: `loss`,
+    /// `accuracy`, `val_loss`, and for a model with several outputs `digit_loss`,
+    /// `val_digit_accuracy`, … (Keras' `history.history[key]`).
+    ///
+    /// ```
+    /// # use derin_nn::{EpochLog, History, Scores};
+    /// let s = |l| Scores { loss: l, ..Scores::default() };
+    /// let h = History { epochs: vec![EpochLog { train: s(0.5), val: Some(s(0.75)) }], stopped: None };
+    /// assert_eq!(h.get("val_loss"), vec![0.75]);
+    /// assert!(h.get("digit_loss").is_empty());
+    /// ```
+    pub fn get(&self, key: &str) -> Vec<f32> {
+        self.epochs.iter().filter_map(|e| e.get(key)).collect()
     }
 }
 
@@ -251,114 +284,38 @@ impl Sequential {
         validation: Option<(Tensor, Targets)>,
         options: FitOptions,
     ) -> Result<History> {
-        self.check_data("fit", x, Some(y))?;
-        check_batch_size("fit", options.batch_size)?;
-        if !(0.0..1.0).contains(&options.validation_split) {
-            let what = "fit validation_split".to_string();
-            return Err(Error::Hyperparameter { what, value: options.validation_split, range: "[0, 1)" });
-        }
-        let (loss_fn, metrics) = match &self.compiled {
-            Some(c) => (c.loss, c.metrics.clone()),
-            None => return Err(Error::NotCompiled { operation: "fit" }),
-        };
-        check_targets("fit", &loss_fn, y)?;
-        self.check_class_weight(options.class_weight.as_deref())?;
-        if let Some((_, y_val)) = &validation {
-            check_targets("fit (validation data)", &loss_fn, y_val)?;
-        }
-        let n = x.shape()[0];
-        let split = if validation.is_some() { 0.0 } else { options.validation_split };
-        let n_train = n - (n as f64 * split) as usize;
-        let mut order: Vec<usize> = (0..n_train).collect();
-        let held_out: Vec<usize> = (n_train..n).collect();
-        let validation = match validation {
-            Some(data) => Some(data),
-            None if held_out.is_empty() => None,
-            None => Some((x.index_select(0, &held_out), select_targets(y, &held_out))),
-        };
-        let mut rng = Rng::seed(options.seed);
-        let mut ctx = Ctx::train(rng.next_seed());
-        let FitOptions { epochs, batch_size, shuffle, verbose, terminate_on_nan, class_weight, .. } = options;
-        let mut callbacks: Vec<Box<dyn Callback>> = options.early_stopping.map(Into::into).into_iter().collect();
-        callbacks.extend(options.callbacks);
-        let steps = n_train.div_ceil(batch_size);
-        let info = TrainInfo {
-            epochs,
-            steps_per_epoch: steps,
-            has_validation: validation.is_some(),
-            metrics: metrics.clone(),
-            verbose,
-        };
-        for callback in &mut callbacks {
-            callback.on_train_begin(&info, self)?;
-        }
-        // Parameters whose values are kept across each step, to undo a step that makes
-        // them non-finite.
-        let guarded = if terminate_on_nan { [self.weights(), self.state_weights()].concat() } else { Vec::new() };
-        let mut history = History::default();
-        for epoch in 0..epochs {
-            if shuffle {
-                rng.shuffle(&mut order);
-            }
-            for callback in &mut callbacks {
-                callback.on_epoch_begin(epoch, self)?;
-            }
-            let mut progress = Progress::new(verbose, epoch, epochs, steps);
-            let mut acc = Accumulator::new(&metrics);
-            for (batch, idx) in order.chunks(batch_size).enumerate() {
-                let (xb, yb) = (x.index_select(0, idx), select_targets(y, idx));
-                let weights = class_weight.as_deref().map(|w| sample_weights(&yb, w));
-                let before: Vec<Tensor> = guarded.iter().map(|p| p.value()).collect();
-                let (loss, pred) = self.step(&xb, &yb, &mut ctx, weights.as_ref())?;
-                let at = format!("at epoch {}, batch {}", epoch + 1, batch + 1);
-                let bad = if !terminate_on_nan {
-                    None
-                } else if !loss.is_finite() {
-                    Some(format!(
-                        "TerminateOnNaN: loss became {loss} {at}; training stopped, weights kept from before that step"
-                    ))
-                } else if guarded.iter().any(|p| p.value().array().iter().any(|v| !v.is_finite())) {
-                    guarded.iter().zip(&before).for_each(|(p, v)| p.set(v.to_array()));
-                    Some(format!(
-                        "TerminateOnNaN: a weight became non-finite {at} (loss {loss}); training stopped, weights kept from before that step"
-                    ))
-                } else {
-                    None
-                };
-                drop(before);
-                let asked = callbacks
-                    .iter_mut()
-                    .fold(None, |first, c| first.or(c.on_batch_end(batch, loss).map(|why| format!("{why} ({at})"))));
-                if let Some(why) = bad.or(asked) {
-                    progress.abandon(&why);
-                    history.stopped = Some(why);
-                    return Ok(history);
-                }
-                acc.add(&loss_fn, loss, &pred, &yb)?;
-                progress.batch(batch + 1, &acc);
-            }
-            let train = acc.mean();
-            let val = match &validation {
-                Some((xv, yv)) => Some(self.evaluate(xv, yv, batch_size)?),
-                None => None,
-            };
-            progress.finish(&train, val.as_ref());
-            let log = EpochLog { train, val };
-            let mut stop = None;
-            for callback in &mut callbacks {
-                let why = callback.on_epoch_end(epoch, &log, self)?;
-                stop = stop.or(why);
-            }
-            history.epochs.push(log);
-            if let Some(why) = stop {
-                if verbose {
-                    println!("{why}");
-                }
-                history.stopped = Some(why);
-                break;
-            }
-        }
-        Ok(history)
+        let validation = validation.map(|(x, y)| (vec![x], vec![y]));
+        fit_loop::run(self, std::slice::from_ref(x), std::slice::from_ref(y), validation, options)
+    }
+}
+
+impl Fit for Sequential {
+    fn outputs(&self) -> Result<Vec<(String, Loss, Vec<Metric>)>> {
+        let c = self.compiled.as_ref().ok_or(Error::NotCompiled { operation: "fit" })?;
+        Ok(vec![(self.name().to_string(), c.loss, c.metrics.clone())])
+    }
+
+    fn check_data(&self, operation: &'static str, xs: &[Tensor], ys: &[Targets]) -> Result<()> {
+        Sequential::check_data(self, operation, &xs[0], Some(&ys[0]))
+    }
+
+    fn check_class_weight(&self, weights: Option<&[f32]>) -> Result<()> {
+        Sequential::check_class_weight(self, weights)
+    }
+
+    fn train_step(
+        &mut self,
+        xs: &[Tensor],
+        ys: &[Targets],
+        ctx: &mut Ctx,
+        weights: Option<&Tensor>,
+    ) -> Result<(f32, Vec<f32>, Vec<Tensor>)> {
+        let (loss, pred) = self.step(&xs[0], &ys[0], ctx, weights)?;
+        Ok((loss, vec![loss], vec![pred]))
+    }
+
+    fn score(&self, xs: &[Tensor], ys: &[Targets], batch_size: usize) -> Result<Scores> {
+        self.evaluate(&xs[0], &ys[0], batch_size)
     }
 }
 
@@ -381,24 +338,4 @@ impl Sequential {
         }
         Ok(())
     }
-}
-
-/// Each sample's class weight, `[batch]`.
-fn sample_weights(y: &Targets, weights: &[f32]) -> Tensor {
-    let classes: Vec<usize> = match y {
-        Targets::Labels(l) => l.clone(),
-        Targets::Values(v) => {
-            let n = v.shape().first().copied().unwrap_or(1);
-            let rows = v.reshape(&[n, v.len() / n.max(1)]);
-            if rows.shape()[1] == 1 {
-                rows.to_vec().iter().map(|&t| usize::from(t > 0.5)).collect()
-            } else {
-                rows.argmax(1, false).iter().copied().collect()
-            }
-        }
-        Targets::Unlabeled => Vec::new(),
-    };
-    let w: Vec<f32> = classes.iter().map(|&c| weights.get(c).copied().unwrap_or(1.0)).collect();
-    let n = w.len();
-    Tensor::from_vec(w, &[n])
 }

@@ -1,5 +1,6 @@
-//! Layers, activations, losses, metrics, `Sequential` models and the Keras-style training
-//! loop (`compile`, `fit`, `evaluate`, `predict`).
+//! Layers, activations, losses, metrics, `Sequential` models, functional models with
+//! several inputs and outputs ([`Graph`], [`Model`]) and the Keras-style training loop
+//! (`compile`, `fit`, `evaluate`, `predict`).
 //!
 //! Every layer implements [`Module`]: `forward` with a [`Ctx`] (training or inference
 //! mode, the generator dropout draws from, state updates), named weights
@@ -25,6 +26,8 @@ mod callbacks;
 mod diagnosis;
 mod error;
 mod fit;
+mod fit_loop;
+mod functional;
 mod layers;
 mod loss;
 mod metric;
@@ -40,16 +43,18 @@ mod train;
 pub use activation::{Activation, ActivationLayer};
 pub use callbacks::{
     CSVLogger, Callback, EarlyStopping, LearningRateScheduler, Monitor, ReduceLROnPlateau, TerminateOnNaN, TrainInfo,
+    TrainableModel,
 };
 pub use derin_tensor::{Padding, Padding1d};
 pub use diagnosis::{Diagnosis, DiagnosisThresholds, Verdict};
 pub use error::{Error, Result};
 pub use fit::{EpochLog, FitOptions, History};
+pub use functional::{Graph, LayerId, Model, Node};
 pub use layers::{
-    AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Conv1D, Conv2D, Conv2DTranspose, DataFormat,
-    Dense, Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
-    GlobalMaxPooling2D, LSTM, LayerNormalization, Masking, MaxPooling1D, MaxPooling2D, MergeMode, Permute, Recurrent,
-    Reshape, RnnOptions, RnnOutput, SimpleRNN,
+    Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate, Conv1D, Conv2D,
+    Conv2DTranspose, DataFormat, Dense, Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D,
+    GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LSTM, LayerNormalization, Masking, MaxPooling1D,
+    MaxPooling2D, MergeLayer, MergeMode, Multiply, Permute, Recurrent, Reshape, RnnOptions, RnnOutput, SimpleRNN,
 };
 pub use loss::{EPSILON, Loss};
 pub use metric::{ClassScores, ClassificationReport, Metric, classification_report, confusion_matrix, roc_auc};
@@ -58,4 +63,4 @@ pub use plot::{line_chart, plot_history};
 pub use regularizer::Regularizer;
 pub use sequential::Sequential;
 pub use serialize::layer_from_config;
-pub use train::Scores;
+pub use train::{OutputScores, Scores};

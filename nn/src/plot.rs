@@ -67,7 +67,7 @@ pub fn line_chart(path: impl AsRef<Path>, title: &str, series: &[(&str, Vec<(f32
 ///
 /// ```
 /// use derin_nn::{EpochLog, History, Metric, Scores, plot_history};
-/// let s = |l: f32| Scores { loss: l, metrics: vec![(Metric::Accuracy, 1.0 - l / 2.0)] };
+/// let s = |l: f32| Scores { loss: l, metrics: vec![(Metric::Accuracy, 1.0 - l / 2.0)], ..Scores::default() };
 /// let epochs = (1..=5).map(|e| EpochLog { train: s(1.0 / e as f32), val: Some(s(1.2 / e as f32)) }).collect();
 /// let path = std::env::temp_dir().join(format!("derin-history-doc-{}.svg", std::process::id()));
 /// plot_history(&History { epochs, stopped: None }, &path).unwrap();
@@ -265,7 +265,7 @@ mod tests {
     #[test]
     fn writes_png_and_svg_learning_curves() {
         let dir = tempfile::tempdir().unwrap();
-        let s = |l: f32| Scores { loss: l, metrics: vec![(Metric::Accuracy, 1.0 - l / 2.0)] };
+        let s = |l: f32| Scores { loss: l, metrics: vec![(Metric::Accuracy, 1.0 - l / 2.0)], ..Scores::default() };
         let epochs = (1..=8).map(|e| EpochLog { train: s(1.0 / e as f32), val: Some(s(1.5 / e as f32)) }).collect();
         let history = History { epochs, stopped: None };
         let png = dir.path().join("curves.png");

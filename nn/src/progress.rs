@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::train::{Accumulator, Scores};
+use crate::train::Scores;
 
 /// How often the bar's loss and metrics are recomputed (AUC sorts every score).
 const REFRESH: Duration = Duration::from_millis(200);
@@ -32,14 +32,14 @@ impl Progress {
     }
 
     /// Marks batch `done` (1-based) finished, with the scores so far.
-    pub(crate) fn batch(&mut self, done: usize, acc: &Accumulator) {
+    pub(crate) fn batch(&mut self, done: usize, scores: impl FnOnce() -> Scores) {
         let Some(bar) = &self.bar else { return };
         bar.set_position(done as u64);
         if bar.is_hidden() || self.refreshed.is_some_and(|t| t.elapsed() < REFRESH) && done < self.steps {
             return;
         }
         self.refreshed = Some(Instant::now());
-        bar.set_message(line(&acc.mean(), None));
+        bar.set_message(line(&scores(), None));
     }
 
     /// Clears the bar and prints the epoch's line.
@@ -71,15 +71,12 @@ fn duration(d: Duration) -> String {
 
 /// ` - loss: 0.1234 - accuracy: 0.9876 - val_loss: …`, as Keras prints an epoch.
 pub(crate) fn line(train: &Scores, val: Option<&Scores>) -> String {
-    let mut out = format!(" - loss: {:.4}", train.loss);
-    for (m, v) in &train.metrics {
-        out += &format!(" - {}: {v:.4}", m.short_name());
+    let mut out = String::new();
+    for (k, v) in train.entries() {
+        out += &format!(" - {k}: {v:.4}");
     }
-    if let Some(val) = val {
-        out += &format!(" - val_loss: {:.4}", val.loss);
-        for (m, v) in &val.metrics {
-            out += &format!(" - val_{}: {v:.4}", m.short_name());
-        }
+    for (k, v) in val.map(Scores::entries).unwrap_or_default() {
+        out += &format!(" - val_{k}: {v:.4}");
     }
     out
 }
@@ -91,7 +88,7 @@ mod tests {
 
     #[test]
     fn epoch_line_lists_train_then_validation_scores() {
-        let s = |l: f32| Scores { loss: l, metrics: vec![(Metric::Accuracy, 1.0 - l)] };
+        let s = |l: f32| Scores { loss: l, metrics: vec![(Metric::Accuracy, 1.0 - l)], ..Scores::default() };
         assert_eq!(
             line(&s(0.25), Some(&s(0.5))),
             " - loss: 0.2500 - accuracy: 0.7500 - val_loss: 0.5000 - val_accuracy: 0.5000"

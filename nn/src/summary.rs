@@ -53,13 +53,13 @@ fn row(layer: &str, shape: &str, params: &str) -> String {
 }
 
 /// `(None, 28, 28)`: the batch axis first, as Keras writes it.
-fn shape_text(shape: &[usize]) -> String {
+pub(crate) fn shape_text(shape: &[usize]) -> String {
     let dims: Vec<String> = std::iter::once("None".to_string()).chain(shape.iter().map(usize::to_string)).collect();
     format!("({})", dims.join(", "))
 }
 
 /// `101770` → `101,770`.
-fn thousands(n: usize) -> String {
+pub(crate) fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

@@ -19,17 +19,46 @@ pub(crate) struct Compiled {
 
 /// A loss and metric values, averaged over samples.
 ///
+/// A model with one output fills `loss` and `metrics`. A functional
+/// [`Model`](crate::Model) with several outputs fills `loss` with the total
+/// `Σ loss_weightᵢ·lossᵢ` (plus weight penalties) and `outputs` with each output's loss
+/// and metrics; [`entries`](Scores::entries) lists both under Keras' log names
+/// (`loss`, `digit_loss`, `digit_accuracy`, …).
+///
 /// ```
 /// use derin_nn::{Metric, Scores};
-/// let s = Scores { loss: 0.3, metrics: vec![(Metric::Accuracy, 0.9)] };
+/// let s = Scores { loss: 0.3, metrics: vec![(Metric::Accuracy, 0.9)], ..Scores::default() };
 /// assert_eq!(s.metric(Metric::Accuracy), Some(0.9));
 /// assert_eq!(s.metric(Metric::MeanAbsoluteError), None);
+/// assert_eq!(s.get("accuracy"), Some(0.9));
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct Scores {
-    /// The mean loss.
+    /// The mean loss (for several outputs, the weighted total).
     pub loss: f32,
-    /// Each compiled metric with its mean value.
+    /// Each compiled metric with its mean value (empty for several outputs).
+    pub metrics: Vec<(Metric, f32)>,
+    /// Each output's loss and metrics, for a model with several outputs (else empty).
+    pub outputs: Vec<OutputScores>,
+}
+
+/// One output's loss (unweighted, without weight penalties) and metrics, in the
+/// [`Scores`] of a model with several outputs.
+///
+/// ```
+/// use derin_nn::{Metric, OutputScores, Scores};
+/// let digit = OutputScores { name: "digit".into(), loss: 0.5, metrics: vec![(Metric::Accuracy, 0.8)] };
+/// let s = Scores { loss: 0.5, outputs: vec![digit], ..Scores::default() };
+/// assert_eq!(s.get("digit_loss"), Some(0.5));
+/// assert_eq!(s.get("digit_accuracy"), Some(0.8));
+/// ```
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct OutputScores {
+    /// The output's name: the name of the layer that makes it.
+    pub name: String,
+    /// The output's mean loss.
+    pub loss: f32,
+    /// The output's metrics with their mean values.
     pub metrics: Vec<(Metric, f32)>,
 }
 
@@ -38,10 +67,40 @@ impl Scores {
     ///
     /// ```
     /// # use derin_nn::{Metric, Scores};
-    /// assert_eq!(Scores { loss: 1.0, metrics: vec![] }.metric(Metric::Accuracy), None);
+    /// assert_eq!(Scores { loss: 1.0, ..Scores::default() }.metric(Metric::Accuracy), None);
     /// ```
     pub fn metric(&self, metric: Metric) -> Option<f32> {
         self.metrics.iter().find(|(m, _)| *m == metric).map(|(_, v)| *v)
+    }
+
+    /// Every value under its Keras log name, in Keras' order: `loss`, the metrics, then
+    /// for several outputs each output's loss (`digit_loss`, …) and each output's
+    /// metrics (`digit_accuracy`, …).
+    ///
+    /// ```
+    /// # use derin_nn::{Metric, Scores};
+    /// let s = Scores { loss: 0.25, metrics: vec![(Metric::Auc, 0.75)], ..Scores::default() };
+    /// assert_eq!(s.entries(), vec![("loss".to_string(), 0.25), ("auc".to_string(), 0.75)]);
+    /// ```
+    pub fn entries(&self) -> Vec<(String, f32)> {
+        let mut out = vec![("loss".to_string(), self.loss)];
+        out.extend(self.metrics.iter().map(|(m, v)| (m.short_name().to_string(), *v)));
+        out.extend(self.outputs.iter().map(|o| (format!("{}_loss", o.name), o.loss)));
+        for o in &self.outputs {
+            out.extend(o.metrics.iter().map(|(m, v)| (format!("{}_{}", o.name, m.short_name()), *v)));
+        }
+        out
+    }
+
+    /// The value logged as `key` (`loss`, `accuracy`, `digit_loss`, …), if any.
+    ///
+    /// ```
+    /// # use derin_nn::Scores;
+    /// assert_eq!(Scores { loss: 2.0, ..Scores::default() }.get("loss"), Some(2.0));
+    /// assert_eq!(Scores::default().get("digit_loss"), None);
+    /// ```
+    pub fn get(&self, key: &str) -> Option<f32> {
+        self.entries().into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 }
 
@@ -263,31 +322,36 @@ impl Sequential {
                 other => other,
             })?;
         }
-        let n = x.shape()[0];
-        let reason = match y {
-            Some(Targets::Labels(l)) if l.len() != n => format!("{} labels for {n} inputs", l.len()),
-            Some(Targets::Labels(l)) => match (self.output_shape(), l.iter().max()) {
-                (&[classes], Some(&max)) if max >= classes => {
-                    format!("label {max} is out of range for the model's {classes} outputs")
-                }
-                (&[_], _) => return Ok(()),
-                (shape, _) => format!("labels need an output of shape [classes], the model outputs {shape:?}"),
-            },
-            Some(Targets::Values(v)) if v.ndim() == 0 || v.shape()[0] != n => {
-                format!("targets have shape {:?}, inputs {:?}", v.shape(), x.shape())
-            }
-            Some(Targets::Values(v)) if &v.shape()[1..] != self.output_shape() => {
-                format!(
-                    "targets have shape {:?}, the model outputs samples of shape {:?}",
-                    v.shape(),
-                    self.output_shape()
-                )
-            }
-            Some(Targets::Unlabeled) => "needs targets, got none".to_string(),
-            _ => return Ok(()),
-        };
-        Err(Error::Data { operation, reason })
+        match y.and_then(|y| target_problem(x.shape(), y, self.output_shape())) {
+            Some(reason) => Err(Error::Data { operation, reason }),
+            None => Ok(()),
+        }
     }
+}
+
+/// What is wrong with targets `y` for inputs of shape `x_shape` (batch first) and an
+/// output of sample shape `output`, if anything.
+pub(crate) fn target_problem(x_shape: &[usize], y: &Targets, output: &[usize]) -> Option<String> {
+    let n = x_shape[0];
+    let reason = match y {
+        Targets::Labels(l) if l.len() != n => format!("{} labels for {n} inputs", l.len()),
+        Targets::Labels(l) => match (output, l.iter().max()) {
+            (&[classes], Some(&max)) if max >= classes => {
+                format!("label {max} is out of range for the model's {classes} outputs")
+            }
+            (&[_], _) => return None,
+            (shape, _) => format!("labels need an output of shape [classes], the model outputs {shape:?}"),
+        },
+        Targets::Values(v) if v.ndim() == 0 || v.shape()[0] != n => {
+            format!("targets have shape {:?}, inputs {x_shape:?}", v.shape())
+        }
+        Targets::Values(v) if &v.shape()[1..] != output => {
+            format!("targets have shape {:?}, the model outputs samples of shape {output:?}", v.shape())
+        }
+        Targets::Unlabeled => "needs targets, got none".to_string(),
+        _ => return None,
+    };
+    Some(reason)
 }
 
 /// Checks that the kind of targets suits the loss: labels for sparse cross-entropy,
@@ -348,6 +412,6 @@ impl Accumulator {
 
     pub(crate) fn mean(&self) -> Scores {
         let metrics = self.metrics.iter().zip(&self.states).map(|(m, s)| (*m, s.value(*m))).collect();
-        Scores { loss: (self.loss / self.samples.max(1) as f64) as f32, metrics }
+        Scores { loss: (self.loss / self.samples.max(1) as f64) as f32, metrics, outputs: Vec::new() }
     }
 }

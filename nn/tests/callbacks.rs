@@ -7,7 +7,7 @@ use std::rc::Rc;
 use derin_data::Targets;
 use derin_nn::{
     Activation, CSVLogger, Callback, Dense, EarlyStopping, EpochLog, Error, FitOptions, LearningRateScheduler, Loss,
-    Metric, Module, Monitor, ReduceLROnPlateau, Result, Sequential, TrainInfo, plot_history,
+    Metric, Module, Monitor, ReduceLROnPlateau, Result, Sequential, TrainInfo, TrainableModel, plot_history,
 };
 use derin_optim::{Sgd, SgdConfig};
 use derin_tensor::Tensor;
@@ -36,11 +36,11 @@ struct Recorder {
 }
 
 impl Callback for Recorder {
-    fn on_train_begin(&mut self, info: &TrainInfo, _: &mut Sequential) -> Result<()> {
+    fn on_train_begin(&mut self, info: &TrainInfo, _: &mut dyn TrainableModel) -> Result<()> {
         self.events.borrow_mut().push(format!("begin {} {}", info.epochs, info.steps_per_epoch));
         Ok(())
     }
-    fn on_epoch_begin(&mut self, epoch: usize, _: &mut Sequential) -> Result<()> {
+    fn on_epoch_begin(&mut self, epoch: usize, _: &mut dyn TrainableModel) -> Result<()> {
         self.events.borrow_mut().push(format!("epoch {epoch}"));
         Ok(())
     }
@@ -48,7 +48,7 @@ impl Callback for Recorder {
         self.events.borrow_mut().push(format!("batch {batch}"));
         None
     }
-    fn on_epoch_end(&mut self, epoch: usize, _: &EpochLog, _: &mut Sequential) -> Result<Option<String>> {
+    fn on_epoch_end(&mut self, epoch: usize, _: &EpochLog, _: &mut dyn TrainableModel) -> Result<Option<String>> {
         self.events.borrow_mut().push(format!("end {epoch}"));
         Ok((Some(epoch) == self.stop_after).then(|| "recorder asked".to_string()))
     }

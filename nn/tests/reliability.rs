@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use derin_data::Targets;
 use derin_nn::{
     Activation, Callback, Dense, Embedding, EpochLog, FitOptions, GlobalAveragePooling1D, Loss, Sequential,
+    TrainableModel,
 };
 use derin_optim::Adam;
 use derin_tensor::{Rng, Tensor};
@@ -51,7 +52,7 @@ fn rss() -> Option<usize> {
 struct RssLog(Arc<Mutex<Vec<usize>>>);
 
 impl Callback for RssLog {
-    fn on_epoch_end(&mut self, _: usize, _: &EpochLog, _: &mut Sequential) -> derin_nn::Result<Option<String>> {
+    fn on_epoch_end(&mut self, _: usize, _: &EpochLog, _: &mut dyn TrainableModel) -> derin_nn::Result<Option<String>> {
         self.0.lock().unwrap().push(rss().unwrap_or(0));
         Ok(None)
     }

@@ -4,10 +4,10 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use super::TrainableModel;
 use super::{Callback, TrainInfo};
 use crate::error::{Error, Result};
 use crate::fit::EpochLog;
-use crate::sequential::Sequential;
 
 /// Writes each epoch's scores to a CSV file (Keras' `CSVLogger`): a header line
 /// `epoch,<keys…>` with the log keys sorted by name as Keras does (`accuracy`, `loss`,
@@ -79,7 +79,7 @@ impl CSVLogger {
 }
 
 impl Callback for CSVLogger {
-    fn on_train_begin(&mut self, _: &TrainInfo, _: &mut Sequential) -> Result<()> {
+    fn on_train_begin(&mut self, _: &TrainInfo, _: &mut dyn TrainableModel) -> Result<()> {
         let file = OpenOptions::new()
             .create(true)
             .write(true)
@@ -92,12 +92,10 @@ impl Callback for CSVLogger {
         Ok(())
     }
 
-    fn on_epoch_end(&mut self, epoch: usize, log: &EpochLog, _: &mut Sequential) -> Result<Option<String>> {
-        let mut pairs: Vec<(String, f32)> = vec![("loss".to_string(), log.train.loss)];
-        pairs.extend(log.train.metrics.iter().map(|(m, v)| (m.short_name().to_string(), *v)));
+    fn on_epoch_end(&mut self, epoch: usize, log: &EpochLog, _: &mut dyn TrainableModel) -> Result<Option<String>> {
+        let mut pairs = log.train.entries();
         if let Some(val) = &log.val {
-            pairs.push(("val_loss".to_string(), val.loss));
-            pairs.extend(val.metrics.iter().map(|(m, v)| (format!("val_{}", m.short_name()), *v)));
+            pairs.extend(val.entries().into_iter().map(|(k, v)| (format!("val_{k}"), v)));
         }
         pairs.sort_by(|a, b| a.0.cmp(&b.0));
         let sep = self.separator.to_string();
@@ -121,10 +119,11 @@ impl Callback for CSVLogger {
 mod tests {
     use super::*;
     use crate::metric::Metric;
+    use crate::sequential::Sequential;
     use crate::train::Scores;
 
     fn log(loss: f32, val: Option<f32>) -> EpochLog {
-        let scores = |l: f32| Scores { loss: l, metrics: vec![(Metric::Accuracy, 1.0 - l)] };
+        let scores = |l: f32| Scores { loss: l, metrics: vec![(Metric::Accuracy, 1.0 - l)], ..Scores::default() };
         EpochLog { train: scores(loss), val: val.map(scores) }
     }
 

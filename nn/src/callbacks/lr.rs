@@ -2,10 +2,10 @@
 
 use derin_optim::{LearningRateSchedule, PlateauMode, ReduceLrOnPlateau, ReduceLrOnPlateauConfig};
 
+use super::TrainableModel;
 use super::{Callback, Monitor, TrainInfo};
 use crate::error::{Error, Result};
 use crate::fit::EpochLog;
-use crate::sequential::Sequential;
 
 /// Sets the learning rate before each epoch to `schedule(epoch, current_rate)` (Keras'
 /// `LearningRateScheduler`; epochs count from 0).
@@ -66,7 +66,7 @@ impl std::fmt::Debug for LearningRateScheduler {
 }
 
 impl Callback for LearningRateScheduler {
-    fn on_epoch_begin(&mut self, epoch: usize, model: &mut Sequential) -> Result<()> {
+    fn on_epoch_begin(&mut self, epoch: usize, model: &mut dyn TrainableModel) -> Result<()> {
         let lr = model.learning_rate().ok_or(Error::NotCompiled { operation: "LearningRateScheduler" })?;
         model.set_learning_rate((self.schedule)(epoch, lr))
     }
@@ -140,7 +140,7 @@ struct PlateauRunner {
 }
 
 impl Callback for PlateauRunner {
-    fn on_train_begin(&mut self, info: &TrainInfo, _: &mut Sequential) -> Result<()> {
+    fn on_train_begin(&mut self, info: &TrainInfo, _: &mut dyn TrainableModel) -> Result<()> {
         self.rule.monitor.check("ReduceLROnPlateau", info)?;
         let r = self.rule;
         let mode = if r.monitor.higher_is_better() { PlateauMode::Max } else { PlateauMode::Min };
@@ -162,8 +162,9 @@ impl Callback for PlateauRunner {
         Ok(())
     }
 
-    fn on_epoch_end(&mut self, epoch: usize, log: &EpochLog, model: &mut Sequential) -> Result<Option<String>> {
-        let (Some(state), Some(value)) = (self.state.as_mut(), self.rule.monitor.value(log)) else {
+    fn on_epoch_end(&mut self, epoch: usize, log: &EpochLog, model: &mut dyn TrainableModel) -> Result<Option<String>> {
+        let value = self.rule.monitor.value_in("ReduceLROnPlateau", log)?;
+        let (Some(state), Some(value)) = (self.state.as_mut(), value) else {
             return Ok(None);
         };
         let lr = model.learning_rate().ok_or(Error::NotCompiled { operation: "ReduceLROnPlateau" })?;

@@ -1,7 +1,8 @@
 //! The layers: `Dense`, `Dropout`, `Flatten`, `Reshape`, `Permute`, the convolutions
 //! (`Conv1D`, `Conv2D`, `Conv2DTranspose`), the poolings, `BatchNormalization`,
-//! `LayerNormalization`, `Embedding`, `Masking` and the recurrent ones (`SimpleRNN`, `GRU`,
-//! `LSTM`, `Bidirectional`).
+//! `LayerNormalization`, `Embedding`, `Masking`, the recurrent ones (`SimpleRNN`, `GRU`,
+//! `LSTM`, `Bidirectional`) and the merge layers of functional models (`Concatenate`,
+//! `Add`, `Multiply`, `Average`).
 
 mod conv;
 mod conv_common;
@@ -12,6 +13,7 @@ mod dropout;
 mod embedding;
 mod global_pool;
 mod layer_normalization;
+mod merge;
 pub(crate) mod normalization;
 mod pool;
 pub(crate) mod recurrent;
@@ -25,6 +27,7 @@ pub use dropout::Dropout;
 pub use embedding::{Embedding, Masking};
 pub use global_pool::{GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D};
 pub use layer_normalization::LayerNormalization;
+pub use merge::{Add, Average, Concatenate, MergeLayer, Multiply};
 pub use normalization::BatchNormalization;
 pub use pool::{AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D};
 pub use recurrent::{Bidirectional, GRU, LSTM, MergeMode, Recurrent, RnnOptions, RnnOutput, SimpleRNN};

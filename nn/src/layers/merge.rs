@@ -1,0 +1,342 @@
+//! Merge layers of functional models: `Concatenate`, `Add`, `Multiply`, `Average`, and
+//! the `MergeLayer` trait for layers that take several inputs.
+
+use derin_tensor::Tensor;
+
+use crate::error::{Error, Result};
+use crate::module::{Ctx, LayerCore, snake_case};
+
+/// A layer that takes several inputs (Keras' merge layers), used through
+/// [`Graph::merge`](crate::Graph::merge). Shapes exclude the batch axis, as in
+/// [`Module`](crate::Module).
+///
+/// ```
+/// use derin_nn::{Add, Ctx, MergeLayer};
+/// use derin_tensor::Tensor;
+/// let add = Add::new();
+/// assert_eq!(add.output_shape(&[vec![3], vec![3]]).unwrap(), vec![3]);
+/// let y = add.forward(&[Tensor::ones(&[2, 3]), Tensor::ones(&[2, 3])], &mut Ctx::eval());
+/// assert_eq!(y.to_vec(), vec![2.0; 6]);
+/// ```
+pub trait MergeLayer {
+    /// The output for inputs `xs` (batch axis first, the same batch size in each).
+    fn forward(&self, xs: &[Tensor], ctx: &mut Ctx) -> Tensor;
+
+    /// The output shape for inputs of shapes `inputs`, all without the batch axis.
+    ///
+    /// # Errors
+    /// [`Error::InputShape`] naming the layer and the shape it cannot take.
+    fn output_shape(&self, inputs: &[Vec<usize>]) -> Result<Vec<usize>>;
+
+    /// The Keras class name (`Concatenate`, `Add`, …).
+    fn type_name(&self) -> &'static str;
+
+    /// The name and `trainable` flag.
+    fn core(&self) -> &LayerCore;
+
+    /// Mutable access to the name and `trainable` flag.
+    fn core_mut(&mut self) -> &mut LayerCore;
+
+    /// The layer's name.
+    fn name(&self) -> &str {
+        &self.core().name
+    }
+
+    /// `name (Type)`, as error messages and `summary` show a layer.
+    fn label(&self) -> String {
+        format!("{} ({})", self.name(), self.type_name())
+    }
+
+    /// The type name in snake case (`Concatenate` → `concatenate`).
+    fn default_name(&self) -> String {
+        snake_case(self.type_name())
+    }
+}
+
+/// At least two inputs, else an error naming `layer`.
+fn at_least_two(layer: String, inputs: &[Vec<usize>]) -> Result<()> {
+    if inputs.len() < 2 {
+        let got = inputs.first().cloned().unwrap_or_default();
+        return Err(Error::InputShape { layer, expected: format!("at least 2 inputs, got {}", inputs.len()), got });
+    }
+    Ok(())
+}
+
+/// Every input of the first input's shape, else an error naming `layer`.
+fn same_shapes(layer: String, inputs: &[Vec<usize>]) -> Result<Vec<usize>> {
+    at_least_two(layer.clone(), inputs)?;
+    match inputs.iter().find(|s| *s != &inputs[0]) {
+        Some(other) => {
+            let expected = format!("every input of shape {:?} (the first input's)", inputs[0]);
+            Err(Error::InputShape { layer, expected, got: other.clone() })
+        }
+        None => Ok(inputs[0].clone()),
+    }
+}
+
+macro_rules! elementwise_merge {
+    ($(#[$doc:meta])* $name:ident, $keras:literal, $alias:literal, |$xs:ident| $combine:expr) => {
+        $(#[$doc])*
+        #[doc(alias = $alias)]
+        #[derive(Clone, Debug)]
+        pub struct $name {
+            core: LayerCore,
+        }
+
+        impl $name {
+            #[doc = concat!("A `", $keras, "` layer (named `", stringify!($name), "` in snake case unless renamed).")]
+            ///
+            /// ```
+            #[doc = concat!("use derin_nn::{MergeLayer, ", stringify!($name), "};")]
+            #[doc = concat!("assert_eq!(", stringify!($name), "::new().type_name(), \"", $keras, "\");")]
+            /// ```
+            pub fn new() -> Self {
+                $name { core: LayerCore::new(&snake_case($keras)) }
+            }
+
+            /// The same layer called `name`.
+            ///
+            /// ```
+            #[doc = concat!("use derin_nn::{MergeLayer, ", stringify!($name), "};")]
+            #[doc = concat!("assert_eq!(", stringify!($name), "::new().named(\"merge\").name(), \"merge\");")]
+            /// ```
+            pub fn named(mut self, name: &str) -> Self {
+                self.core.name = name.to_string();
+                self
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name::new()
+            }
+        }
+
+        impl MergeLayer for $name {
+            fn forward(&self, $xs: &[Tensor], _ctx: &mut Ctx) -> Tensor {
+                $combine
+            }
+
+            fn output_shape(&self, inputs: &[Vec<usize>]) -> Result<Vec<usize>> {
+                same_shapes(self.label(), inputs)
+            }
+
+            fn type_name(&self) -> &'static str {
+                $keras
+            }
+
+            fn core(&self) -> &LayerCore {
+                &self.core
+            }
+
+            fn core_mut(&mut self) -> &mut LayerCore {
+                &mut self.core
+            }
+        }
+    };
+}
+
+fn sum(xs: &[Tensor]) -> Tensor {
+    xs[1..].iter().fold(xs[0].clone(), |acc, x| acc.add(x))
+}
+
+elementwise_merge!(
+    /// The element-wise sum of its inputs, all of one shape (Keras' `Add`).
+    ///
+    /// ```
+    /// use derin_nn::{Add, Ctx, MergeLayer};
+    /// use derin_tensor::Tensor;
+    /// let y = Add::new().forward(&[Tensor::full(&[1, 2], 1.0), Tensor::full(&[1, 2], 2.5)], &mut Ctx::eval());
+    /// assert_eq!(y.to_vec(), vec![3.5, 3.5]);
+    /// assert!(Add::new().output_shape(&[vec![2], vec![3]]).is_err());
+    /// ```
+    Add, "Add", "torch.add", |xs| sum(xs)
+);
+
+elementwise_merge!(
+    /// The element-wise product of its inputs, all of one shape (Keras' `Multiply`).
+    ///
+    /// ```
+    /// use derin_nn::{Ctx, MergeLayer, Multiply};
+    /// use derin_tensor::Tensor;
+    /// let y = Multiply::new().forward(&[Tensor::full(&[1, 2], 3.0), Tensor::full(&[1, 2], 0.5)], &mut Ctx::eval());
+    /// assert_eq!(y.to_vec(), vec![1.5, 1.5]);
+    /// ```
+    Multiply, "Multiply", "torch.mul", |xs| xs[1..].iter().fold(xs[0].clone(), |acc, x| acc.mul(x))
+);
+
+elementwise_merge!(
+    /// The element-wise mean of its inputs, all of one shape (Keras' `Average`).
+    ///
+    /// ```
+    /// use derin_nn::{Average, Ctx, MergeLayer};
+    /// use derin_tensor::Tensor;
+    /// let y = Average::new().forward(&[Tensor::full(&[1, 2], 1.0), Tensor::full(&[1, 2], 2.0)], &mut Ctx::eval());
+    /// assert_eq!(y.to_vec(), vec![1.5, 1.5]);
+    /// ```
+    Average, "Average", "torch.mean", |xs| sum(xs).mul_scalar(1.0 / xs.len() as f32)
+);
+
+/// Joins its inputs along `axis` (Keras' `Concatenate(axis=-1)`): the axis counts the
+/// batch axis as 0, negative values count from the end, and the batch axis itself cannot
+/// be joined. Every input has the same rank and the same sizes off that axis.
+///
+/// ```
+/// use derin_nn::{Concatenate, Ctx, MergeLayer};
+/// use derin_tensor::Tensor;
+/// let cat = Concatenate::new(-1);
+/// assert_eq!(cat.output_shape(&[vec![2], vec![3]]).unwrap(), vec![5]);
+/// let y = cat.forward(&[Tensor::zeros(&[4, 2]), Tensor::ones(&[4, 3])], &mut Ctx::eval());
+/// assert_eq!(y.shape(), &[4, 5]);
+/// let err = Concatenate::new(1).output_shape(&[vec![2, 3], vec![2, 4]]).unwrap_err().to_string();
+/// assert!(err.contains("concatenate (Concatenate)") && err.contains("[2, 4]"), "{err}");
+/// ```
+#[doc(alias = "torch.cat")]
+#[derive(Clone, Debug)]
+pub struct Concatenate {
+    core: LayerCore,
+    axis: isize,
+}
+
+impl Concatenate {
+    /// Concatenation along `axis` (Keras' default is -1, the last axis).
+    ///
+    /// ```
+    /// # use derin_nn::Concatenate;
+    /// assert_eq!(Concatenate::new(-1).axis(), -1);
+    /// ```
+    pub fn new(axis: isize) -> Self {
+        Concatenate { core: LayerCore::new("concatenate"), axis }
+    }
+
+    /// The same layer called `name`.
+    ///
+    /// ```
+    /// # use derin_nn::{Concatenate, MergeLayer};
+    /// assert_eq!(Concatenate::new(-1).named("joined").name(), "joined");
+    /// ```
+    pub fn named(mut self, name: &str) -> Self {
+        self.core.name = name.to_string();
+        self
+    }
+
+    /// The axis joined, as given.
+    ///
+    /// ```
+    /// # use derin_nn::Concatenate;
+    /// assert_eq!(Concatenate::new(1).axis(), 1);
+    /// ```
+    pub fn axis(&self) -> isize {
+        self.axis
+    }
+
+    /// The axis as an index into the sample shape (without the batch axis).
+    fn sample_axis(&self, rank: usize) -> Option<usize> {
+        let full = if self.axis < 0 { rank as isize + 1 + self.axis } else { self.axis };
+        (1..=rank as isize).contains(&full).then(|| full as usize - 1)
+    }
+}
+
+impl Default for Concatenate {
+    fn default() -> Self {
+        Concatenate::new(-1)
+    }
+}
+
+impl MergeLayer for Concatenate {
+    fn forward(&self, xs: &[Tensor], _ctx: &mut Ctx) -> Tensor {
+        let axis = self.sample_axis(xs[0].ndim() - 1).expect("checked at build time") + 1;
+        Tensor::concat(&xs.iter().collect::<Vec<_>>(), axis)
+    }
+
+    fn output_shape(&self, inputs: &[Vec<usize>]) -> Result<Vec<usize>> {
+        at_least_two(self.label(), inputs)?;
+        let first = &inputs[0];
+        let Some(axis) = self.sample_axis(first.len()) else {
+            let expected = format!("inputs with a non-batch axis {} to join", self.axis);
+            return Err(Error::InputShape { layer: self.label(), expected, got: first.clone() });
+        };
+        let mut out = first.clone();
+        for shape in &inputs[1..] {
+            let fits = shape.len() == first.len()
+                && shape.iter().zip(first).enumerate().all(|(i, (a, b))| i == axis || a == b);
+            if !fits {
+                let expected = format!("the first input's shape {first:?} except on axis {}", self.axis);
+                return Err(Error::InputShape { layer: self.label(), expected, got: shape.clone() });
+            }
+            out[axis] += shape[axis];
+        }
+        Ok(out)
+    }
+
+    fn type_name(&self) -> &'static str {
+        "Concatenate"
+    }
+
+    fn core(&self) -> &LayerCore {
+        &self.core
+    }
+
+    fn core_mut(&mut self) -> &mut LayerCore {
+        &mut self.core
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use derin_tensor::check_gradients;
+
+    fn inputs() -> Vec<Tensor> {
+        let a = Tensor::from_vec(vec![0.5, -1.0, 2.0, 0.25, 1.5, -0.75], &[2, 3]);
+        let b = Tensor::from_vec(vec![1.0, 0.3, -2.0, 0.6, -0.4, 0.9], &[2, 3]);
+        let c = Tensor::from_vec(vec![0.2, 0.7, -0.1, 1.1, -1.3, 0.4], &[2, 3]);
+        vec![a, b, c]
+    }
+
+    #[test]
+    fn forward_values_by_hand() {
+        let xs = inputs();
+        let ctx = &mut Ctx::eval();
+        // First elements: 0.5 + 1.0 + 0.2 = 1.7; 0.5·1.0·0.2 = 0.1; 1.7 / 3.
+        assert!((Add::new().forward(&xs, ctx).to_vec()[0] - 1.7).abs() < 1e-6);
+        assert!((Multiply::new().forward(&xs, ctx).to_vec()[0] - 0.1).abs() < 1e-6);
+        assert!((Average::new().forward(&xs, ctx).to_vec()[0] - 1.7 / 3.0).abs() < 1e-6);
+        let cat = Concatenate::new(-1).forward(&xs[..2], ctx);
+        assert_eq!(cat.shape(), &[2, 6]);
+        assert_eq!(cat.to_vec()[..6], [0.5, -1.0, 2.0, 1.0, 0.3, -2.0]);
+        let rows = Concatenate::new(1).forward(&[xs[0].reshape(&[2, 3, 1]), xs[1].reshape(&[2, 3, 1])], ctx);
+        assert_eq!(rows.shape(), &[2, 6, 1]);
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        let layers: Vec<Box<dyn MergeLayer>> = vec![
+            Box::new(Add::new()),
+            Box::new(Multiply::new()),
+            Box::new(Average::new()),
+            Box::new(Concatenate::new(-1)),
+        ];
+        let weights = Tensor::from_vec((0..18).map(|i| (i as f32 * 0.37).sin()).collect(), &[2, 9]);
+        for layer in layers {
+            let f = |xs: &[Tensor]| {
+                let y = layer.forward(xs, &mut Ctx::eval());
+                // A weighted sum so that every output element matters differently.
+                let w = weights.narrow(1, 0, y.shape()[1]);
+                y.mul(&w).sum_all()
+            };
+            check_gradients(f, &inputs()).unwrap_or_else(|e| panic!("{}: {e}", layer.label()));
+        }
+    }
+
+    #[test]
+    fn shape_errors_name_the_layer() {
+        let err = Average::new().output_shape(&[vec![3]]).unwrap_err().to_string();
+        assert!(err.contains("average (Average)") && err.contains("at least 2 inputs"), "{err}");
+        let err = Multiply::new().output_shape(&[vec![3], vec![3], vec![4]]).unwrap_err().to_string();
+        assert!(err.contains("multiply (Multiply)") && err.contains("[4]"), "{err}");
+        assert!(Concatenate::new(0).output_shape(&[vec![3], vec![3]]).is_err());
+        assert!(Concatenate::new(2).output_shape(&[vec![3], vec![3]]).is_err());
+        assert_eq!(Concatenate::new(-2).output_shape(&[vec![2, 3], vec![4, 3]]).unwrap(), vec![6, 3]);
+    }
+}
