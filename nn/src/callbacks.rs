@@ -1,9 +1,11 @@
 //! Callbacks: code that `fit` runs at the start of training and of each epoch, after
 //! each batch and after each epoch (Keras' `keras.callbacks`), and early stopping.
 
+mod checkpoint;
 mod csv_logger;
 mod lr;
 
+pub use checkpoint::ModelCheckpoint;
 pub use csv_logger::CSVLogger;
 pub use lr::{LearningRateScheduler, ReduceLROnPlateau};
 
@@ -43,6 +45,13 @@ pub trait TrainableModel {
     /// Every weight: trainable, frozen and state weights (what early stopping saves and
     /// restores).
     fn model_weights(&self) -> Vec<Param>;
+
+    /// Saves the whole model to `path` (what [`ModelCheckpoint`] calls).
+    ///
+    /// # Errors
+    /// As [`Sequential::save`]; [`Error::Unserializable`] for models that cannot be
+    /// saved yet.
+    fn save_model(&self, path: &std::path::Path) -> Result<()>;
 }
 
 impl TrainableModel for Sequential {
@@ -56,6 +65,10 @@ impl TrainableModel for Sequential {
 
     fn model_weights(&self) -> Vec<Param> {
         [self.weights(), self.state_weights()].concat()
+    }
+
+    fn save_model(&self, path: &std::path::Path) -> Result<()> {
+        self.save(path)
     }
 }
 

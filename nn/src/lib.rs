@@ -42,8 +42,8 @@ mod train;
 
 pub use activation::{Activation, ActivationLayer};
 pub use callbacks::{
-    CSVLogger, Callback, EarlyStopping, LearningRateScheduler, Monitor, ReduceLROnPlateau, TerminateOnNaN, TrainInfo,
-    TrainableModel,
+    CSVLogger, Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint, Monitor, ReduceLROnPlateau,
+    TerminateOnNaN, TrainInfo, TrainableModel,
 };
 pub use derin_tensor::{Padding, Padding1d};
 pub use diagnosis::{Diagnosis, DiagnosisThresholds, Verdict};

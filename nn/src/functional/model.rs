@@ -407,4 +407,9 @@ impl TrainableModel for Model {
     fn model_weights(&self) -> Vec<Param> {
         [self.weights(), self.state_weights()].concat()
     }
+
+    fn save_model(&self, _: &std::path::Path) -> Result<()> {
+        let reason = "functional models cannot be saved to a file yet".to_string();
+        Err(Error::Unserializable { layer: "model (Functional)".to_string(), reason })
+    }
 }
