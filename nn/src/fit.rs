@@ -300,7 +300,7 @@ impl Fit for Sequential {
     }
 
     fn check_class_weight(&self, weights: Option<&[f32]>) -> Result<()> {
-        Sequential::check_class_weight(self, weights)
+        weights.map_or(Ok(()), |w| fit_loop::check_class_weight(w, self.output_shape()))
     }
 
     fn train_step(
@@ -316,26 +316,5 @@ impl Fit for Sequential {
 
     fn score(&self, xs: &[Tensor], ys: &[Targets], batch_size: usize) -> Result<Scores> {
         self.evaluate(&xs[0], &ys[0], batch_size)
-    }
-}
-
-impl Sequential {
-    /// Checks one finite, non-negative weight per output class.
-    fn check_class_weight(&self, weights: Option<&[f32]>) -> Result<()> {
-        let Some(w) = weights else { return Ok(()) };
-        let classes = match self.output_shape().last() {
-            Some(1) | None => 2,
-            Some(&c) => c,
-        };
-        if w.len() != classes {
-            let reason = format!("class_weight has {} entries, the model's output has {classes} classes", w.len());
-            return Err(Error::Data { operation: "fit", reason });
-        }
-        if let Some(&bad) = w.iter().find(|v| !v.is_finite() || **v < 0.0) {
-            return Err(Error::Hyperparameter {
-                what: "fit class_weight".into(), value: bad.into(), range: "[0, ∞)"
-            });
-        }
-        Ok(())
     }
 }

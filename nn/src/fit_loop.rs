@@ -225,3 +225,20 @@ fn sample_weights(y: &Targets, weights: &[f32]) -> Tensor {
     let n = w.len();
     Tensor::from_vec(w, &[n])
 }
+
+/// Checks one finite, non-negative class weight per class of an output of shape `output`
+/// (one unit means two classes, as a sigmoid output has).
+pub(crate) fn check_class_weight(w: &[f32], output: &[usize]) -> Result<()> {
+    let classes = match output.last() {
+        Some(1) | None => 2,
+        Some(&c) => c,
+    };
+    if w.len() != classes {
+        let reason = format!("class_weight has {} entries, the model's output has {classes} classes", w.len());
+        return Err(Error::Data { operation: "fit", reason });
+    }
+    if let Some(&bad) = w.iter().find(|v| !v.is_finite() || **v < 0.0) {
+        return Err(Error::Hyperparameter { what: "fit class_weight".into(), value: bad.into(), range: "[0, ∞)" });
+    }
+    Ok(())
+}

@@ -160,11 +160,7 @@ impl Sequential {
     /// ```
     pub fn set_learning_rate(&mut self, lr: f32) -> Result<()> {
         let compiled = self.compiled.as_mut().ok_or(Error::NotCompiled { operation: "set_learning_rate" })?;
-        if !lr.is_finite() || lr < 0.0 {
-            return Err(Error::Hyperparameter { what: "learning_rate".into(), value: lr.into(), range: "[0, ∞)" });
-        }
-        compiled.optimizer.set_learning_rate(lr);
-        Ok(())
+        set_rate(compiled.optimizer.as_mut(), lr)
     }
 
     /// The compiled metrics (empty before [`compile`](Sequential::compile)).
@@ -414,4 +410,13 @@ impl Accumulator {
         let metrics = self.metrics.iter().zip(&self.states).map(|(m, s)| (*m, s.value(*m))).collect();
         Scores { loss: (self.loss / self.samples.max(1) as f64) as f32, metrics, outputs: Vec::new() }
     }
+}
+
+/// Sets `optimizer`'s learning rate after checking it (finite, not negative).
+pub(crate) fn set_rate(optimizer: &mut dyn Optimizer, lr: f32) -> Result<()> {
+    if !lr.is_finite() || lr < 0.0 {
+        return Err(Error::Hyperparameter { what: "learning_rate".into(), value: lr.into(), range: "[0, ∞)" });
+    }
+    optimizer.set_learning_rate(lr);
+    Ok(())
 }

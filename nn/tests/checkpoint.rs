@@ -45,17 +45,13 @@ fn best_only_saves_improving_epochs_and_keeps_the_best_model() {
     let history = m.fit_with_validation_data(&x, &y, &xv, &yv, options).unwrap();
     // The epochs (from 1) where val_loss reached a new minimum.
     let mut best = f32::INFINITY;
-    let improving: Vec<usize> = history
-        .val_loss()
-        .iter()
-        .enumerate()
-        .filter_map(|(i, &v)| {
-            (v < best).then(|| {
-                best = v;
-                i + 1
-            })
-        })
-        .collect();
+    let mut improving = Vec::new();
+    for (i, &v) in history.val_loss().iter().enumerate() {
+        if v < best {
+            best = v;
+            improving.push(i + 1);
+        }
+    }
     assert!(history.stopped.is_some(), "val_loss {:?}", history.val_loss());
     assert!(improving.len() >= 2, "val_loss {:?}", history.val_loss());
     let loaded = Sequential::load(&path).unwrap();

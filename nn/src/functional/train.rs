@@ -130,11 +130,7 @@ impl Model {
     /// ```
     pub fn set_learning_rate(&mut self, lr: f32) -> Result<()> {
         let compiled = self.compiled.as_mut().ok_or(Error::NotCompiled { operation: "set_learning_rate" })?;
-        if !lr.is_finite() || lr < 0.0 {
-            return Err(Error::Hyperparameter { what: "learning_rate".into(), value: lr.into(), range: "[0, ∞)" });
-        }
-        compiled.optimizer.set_learning_rate(lr);
-        Ok(())
+        crate::train::set_rate(compiled.optimizer.as_mut(), lr)
     }
 
     fn compiled(&self, operation: &'static str) -> Result<&CompiledOutputs> {
@@ -397,27 +393,13 @@ impl Fit for Model {
 
     fn check_class_weight(&self, weights: Option<&[f32]>) -> Result<()> {
         let Some(w) = weights else { return Ok(()) };
-        let shapes = self.output_shapes();
-        let classes = match shapes.as_slice() {
-            [shape] => match shape.last() {
-                Some(1) | None => 2,
-                Some(&c) => c,
-            },
-            _ => {
+        match self.output_shapes().as_slice() {
+            [shape] => fit_loop::check_class_weight(w, shape),
+            shapes => {
                 let reason = format!("class_weight needs a model with one output, this one has {}", shapes.len());
-                return Err(Error::Data { operation: "fit", reason });
+                Err(Error::Data { operation: "fit", reason })
             }
-        };
-        if w.len() != classes {
-            let reason = format!("class_weight has {} entries, the model's output has {classes} classes", w.len());
-            return Err(Error::Data { operation: "fit", reason });
         }
-        if let Some(&bad) = w.iter().find(|v| !v.is_finite() || **v < 0.0) {
-            return Err(Error::Hyperparameter {
-                what: "fit class_weight".into(), value: bad.into(), range: "[0, ∞)"
-            });
-        }
-        Ok(())
     }
 
     fn train_step(
