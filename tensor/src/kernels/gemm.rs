@@ -46,7 +46,13 @@ pub fn sgemm_serial(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>, c: ArrayView
     sgemm_on(a, b, c, accumulate, 1);
 }
 
-fn sgemm_on(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>, mut c: ArrayViewMut2<'_, f32>, accumulate: bool, threads: usize) {
+fn sgemm_on(
+    a: ArrayView2<'_, f32>,
+    b: ArrayView2<'_, f32>,
+    mut c: ArrayViewMut2<'_, f32>,
+    accumulate: bool,
+    threads: usize,
+) {
     let (m, k) = a.dim();
     let (k2, n) = b.dim();
     assert!(

@@ -1,7 +1,7 @@
 //! NumPy broadcasting, elementwise kernels, and un-broadcasting of gradients (the one
 //! place where a gradient is summed back to an input's shape).
 
-use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Zip};
+use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
 use rayon::prelude::*;
 
 use crate::threads::{self, PARALLEL_THRESHOLD};
@@ -65,9 +65,43 @@ pub(crate) fn zip_map(
         return ArrayD::from_shape_vec(a.raw_dim(), out).expect("same length");
     }
     let shape = broadcast_or_panic(op, a.shape(), b.shape());
+    if let Some(out) = zip_trailing(a, b, &shape, &f) {
+        return out;
+    }
     let av = a.broadcast(IxDyn(&shape)).expect("checked");
     let bv = b.broadcast(IxDyn(&shape)).expect("checked");
     zip_views(av, bv, f)
+}
+
+/// The common broadcasts where one side repeats along leading axes only (a bias
+/// `[F]` on `[N, F]`, a scalar on anything): both contiguous, the small side's shape (without
+/// leading ones) equal to the large side's trailing axes. `None` otherwise. The general
+/// `Zip` walks `IxDyn` lanes; with an inner axis of length 1 (`[20000, 1] + [1]`) that
+/// cost 0.33 ms, against 0.02 ms here.
+fn zip_trailing(
+    a: &ArrayD<f32>,
+    b: &ArrayD<f32>,
+    shape: &[usize],
+    f: &(impl Fn(f32, f32) -> f32 + Sync + Send),
+) -> Option<ArrayD<f32>> {
+    let trailing = |small: &ArrayD<f32>, big: &ArrayD<f32>| {
+        let dims: &[usize] = small.shape();
+        let first = dims.iter().position(|&d| d != 1).unwrap_or(dims.len());
+        let core = &dims[first..];
+        big.shape() == shape && big.shape().ends_with(core) && small.len() > 0
+    };
+    let (sa, sb) = (a.as_slice()?, b.as_slice()?);
+    if a.len() >= PARALLEL_THRESHOLD {
+        return None;
+    }
+    let out: Vec<f32> = if trailing(b, a) {
+        sa.chunks_exact(sb.len()).flat_map(|row| row.iter().zip(sb).map(|(&x, &y)| f(x, y))).collect()
+    } else if trailing(a, b) {
+        sb.chunks_exact(sa.len()).flat_map(|row| sa.iter().zip(row).map(|(&x, &y)| f(x, y))).collect()
+    } else {
+        return None;
+    };
+    Some(ArrayD::from_shape_vec(IxDyn(shape), out).expect("same length"))
 }
 
 fn zip_views(a: ArrayViewD<'_, f32>, b: ArrayViewD<'_, f32>, f: impl Fn(f32, f32) -> f32 + Sync + Send) -> ArrayD<f32> {
@@ -86,21 +120,36 @@ pub(crate) fn reduce_to_shape(grad: ArrayD<f32>, shape: &[usize]) -> ArrayD<f32>
         return grad;
     }
     let extra = grad.ndim() - shape.len();
-    let mut g = grad;
-    for _ in 0..extra {
-        g = g.sum_axis(Axis(0));
-    }
-    for (i, &s) in shape.iter().enumerate() {
-        if s == 1 && g.shape()[i] != 1 {
-            g = g.sum_axis(Axis(i)).insert_axis(Axis(i));
-        }
-    }
-    g
+    let axes: Vec<usize> =
+        (0..grad.ndim()).filter(|&i| i < extra || (shape[i - extra] == 1 && grad.shape()[i] != 1)).collect();
+    let summed = super::reduce::fold_keepdim(&grad, &axes, 0.0, |a, x| a + x);
+    summed.into_shape_with_order(IxDyn(shape)).expect("the kept axes are the target's")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trailing_broadcast_fast_path_matches_the_general_zip() {
+        let a = ArrayD::from_shape_vec(IxDyn(&[3, 2, 4]), (0..24).map(|v| v as f32 * 0.5 - 3.0).collect()).unwrap();
+        let cases: [&[usize]; 4] = [&[4], &[1, 4], &[2, 4], &[1]];
+        for shape in cases {
+            let n: usize = shape.iter().product();
+            let b = ArrayD::from_shape_vec(IxDyn(shape), (0..n).map(|v| v as f32 + 1.0).collect()).unwrap();
+            let full = broadcast_or_panic("test", a.shape(), b.shape());
+            let f = |x: f32, y: f32| x * 2.0 - y;
+            let slow = |p: &ArrayD<f32>, q: &ArrayD<f32>| {
+                zip_views(p.broadcast(IxDyn(&full)).unwrap(), q.broadcast(IxDyn(&full)).unwrap(), f)
+            };
+            assert_eq!(zip_trailing(&a, &b, &full, &f).unwrap(), slow(&a, &b), "{shape:?}");
+            assert_eq!(zip_trailing(&b, &a, &full, &f).unwrap(), slow(&b, &a), "{shape:?} first");
+            assert_eq!(zip_map("test", &a, &b, f), slow(&a, &b));
+        }
+        // Middle-axis broadcasts are not trailing: the general path takes them.
+        let mid = ArrayD::from_elem(IxDyn(&[3, 1, 4]), 1.0);
+        assert!(zip_trailing(&a, &mid, a.shape(), &|x, y| x + y).is_none());
+    }
 
     #[test]
     fn reduce_to_shape_sums_broadcast_axes() {

