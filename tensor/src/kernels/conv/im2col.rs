@@ -41,6 +41,7 @@ fn for_each_run(
     geo: &Conv2dGeometry,
     p0: usize,
     p1: usize,
+    ld: usize,
     mut f: impl FnMut(usize, Option<usize>, usize, usize, usize, usize, isize),
 ) {
     let [h, w] = geo.in_size;
@@ -73,7 +74,7 @@ fn for_each_run(
                 for r in &runs {
                     let ih = (r.oh * sh + ki * dh) as isize - pt;
                     let input_row = (ih >= 0 && (ih as usize) < h).then(|| (c * h + ih as usize) * w);
-                    f(row * nb + r.at, input_row, r.ow0, r.ow1, lo.clamp(r.ow0, r.ow1), hi.clamp(r.ow0, r.ow1), offset);
+                    f(row * ld + r.at, input_row, r.ow0, r.ow1, lo.clamp(r.ow0, r.ow1), hi.clamp(r.ow0, r.ow1), offset);
                 }
                 row += 1;
             }
@@ -150,13 +151,22 @@ fn each_edge_column(w: usize, p0: usize, p1: usize, z0: usize, z1: usize, mut f:
     }
 }
 
-/// Fills `col` (rows `channels·kh·kw`, row length `p1 − p0`) with the windows of output
-/// pixels `p0..p1` over `x` (`[channels, H, W]`, contiguous).
-pub(super) fn im2col(x: &[f32], channels: usize, geo: &Conv2dGeometry, p0: usize, p1: usize, col: &mut [f32]) {
+/// Fills `col` (rows `channels·kh·kw`, `p1 − p0` columns, rows `ld ≥ p1 − p0` apart)
+/// with the windows of output pixels `p0..p1` over `x` (`[channels, H, W]`,
+/// contiguous); the `ld − (p1 − p0)` values after each row are left as they are.
+pub(super) fn im2col(
+    x: &[f32],
+    channels: usize,
+    geo: &Conv2dGeometry,
+    p0: usize,
+    p1: usize,
+    col: &mut [f32],
+    ld: usize,
+) {
     if is_shift(geo) {
         let (nb, w) = (p1 - p0, geo.in_size[1]);
         for_each_shift(channels, geo, p0, p1, |s| {
-            let seg = &mut col[s.row * nb..][..nb];
+            let seg = &mut col[s.row * ld..][..nb];
             seg[..s.lo].fill(0.0);
             seg[s.hi..].fill(0.0);
             if s.lo < s.hi {
@@ -168,7 +178,7 @@ pub(super) fn im2col(x: &[f32], channels: usize, geo: &Conv2dGeometry, p0: usize
         return;
     }
     let sw = geo.stride[1];
-    for_each_run(channels, geo, p0, p1, |dst, input_row, ow0, ow1, lo, hi, offset| {
+    for_each_run(channels, geo, p0, p1, ld, |dst, input_row, ow0, ow1, lo, hi, offset| {
         let seg = &mut col[dst..][..ow1 - ow0];
         let Some(start) = input_row else {
             seg.fill(0.0);
@@ -208,7 +218,7 @@ pub(super) fn col2im_add(col: &mut [f32], channels: usize, geo: &Conv2dGeometry,
         return;
     }
     let sw = geo.stride[1];
-    for_each_run(channels, geo, p0, p1, |dst, input_row, ow0, _ow1, lo, hi, offset| {
+    for_each_run(channels, geo, p0, p1, p1 - p0, |dst, input_row, ow0, _ow1, lo, hi, offset| {
         let Some(start) = input_row else { return };
         if hi <= lo {
             return;
@@ -259,7 +269,7 @@ mod tests {
         let x: Vec<f32> = (0..2 * 30).map(|i| ((i * 37) % 11) as f32 - 5.0).collect();
         let c: Vec<f32> = (0..rows * (p1 - p0)).map(|i| ((i * 13) % 7) as f32 - 3.0).collect();
         let mut col = vec![f32::NAN; c.len()];
-        im2col(&x, 2, &geo, p0, p1, &mut col);
+        im2col(&x, 2, &geo, p0, p1, &mut col, p1 - p0);
         let mut dx = vec![0.0; x.len()];
         col2im_add(&mut c.clone(), 2, &geo, p0, p1, &mut dx);
         let lhs: f32 = col.iter().zip(&c).map(|(a, b)| a * b).sum();
@@ -314,8 +324,17 @@ mod tests {
                 }
                 let rows = 2 * geo.kernel[0] * geo.kernel[1];
                 let mut col = vec![f32::NAN; rows * (p1 - p0)];
-                im2col(&x, 2, &geo, p0, p1, &mut col);
-                assert_eq!(col, naive_im2col(&x, 2, &geo, p0, p1), "{geo:?}, block {p0}..{p1}");
+                im2col(&x, 2, &geo, p0, p1, &mut col, p1 - p0);
+                let want = naive_im2col(&x, 2, &geo, p0, p1);
+                assert_eq!(col, want, "{geo:?}, block {p0}..{p1}");
+                // Rows 3 apart more than their length: the gaps are left alone.
+                let ld = p1 - p0 + 3;
+                let mut wide = vec![-7.0; rows * ld];
+                im2col(&x, 2, &geo, p0, p1, &mut wide, ld);
+                for (r, line) in wide.chunks(ld).enumerate() {
+                    assert_eq!(line[..p1 - p0], want[r * (p1 - p0)..][..p1 - p0], "{geo:?}, row {r}");
+                    assert_eq!(line[p1 - p0..], [-7.0; 3]);
+                }
             }
         }
     }
@@ -329,7 +348,7 @@ mod tests {
             let x: Vec<f32> = (0..2 * geo.in_size[0] * geo.in_size[1]).map(|i| ((i * 37) % 11) as f32 - 5.0).collect();
             let c: Vec<f32> = (0..rows * (p1 - p0)).map(|i| ((i * 13) % 7) as f32 - 3.0).collect();
             let mut col = vec![f32::NAN; c.len()];
-            im2col(&x, 2, &geo, p0, p1, &mut col);
+            im2col(&x, 2, &geo, p0, p1, &mut col, p1 - p0);
             let mut dx = vec![0.0; x.len()];
             col2im_add(&mut c.clone(), 2, &geo, p0, p1, &mut dx);
             let lhs: f32 = col.iter().zip(&c).map(|(a, b)| a * b).sum();
