@@ -18,7 +18,9 @@ use rayon::prelude::*;
 use crate::threads;
 use im2col::im2col;
 
-pub use backward::{conv2d_backward_bias, conv2d_backward_input, conv2d_backward_weight};
+pub use backward::{
+    conv2d_backward_bias, conv2d_backward_input, conv2d_backward_weight, conv2d_backward_weight_and_bias,
+};
 
 /// Below this many multiply-adds a convolution runs on the calling thread.
 const PARALLEL_MACS: usize = 1 << 20;
