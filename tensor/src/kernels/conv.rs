@@ -18,7 +18,9 @@ use rayon::prelude::*;
 use crate::threads;
 use im2col::im2col;
 
-pub use backward::{conv2d_backward_bias, conv2d_backward_input, conv2d_backward_weight};
+pub use backward::{
+    conv2d_backward_bias, conv2d_backward_input, conv2d_backward_weight, conv2d_backward_weight_and_bias,
+};
 
 /// Below this many multiply-adds a convolution runs on the calling thread.
 const PARALLEL_MACS: usize = 1 << 20;
@@ -189,23 +191,48 @@ pub fn conv2d_forward(
         let w_g = MatPtr { ptr: ws[g * cog * k..].as_ptr(), rs: k as isize, cs: 1 };
         // SAFETY: task `t` alone writes rows g·cog.. of image `img`, columns p0..p1.
         let tile = unsafe { dst.add((img * geo.out_channels + g * cog) * pixels + p0) };
-        if let Some(bias) = &bias {
-            for (co, &v) in bias[g * cog..(g + 1) * cog].iter().enumerate() {
+        let dst = MatPtr { ptr: tile, rs: pixels as isize, cs: 1 };
+        let bias = bias.as_ref().map(|b| &b[g * cog..(g + 1) * cog]);
+        let fill_bias = || {
+            for (co, &v) in bias.into_iter().flatten().enumerate() {
                 // SAFETY: as above; the row segment lies inside `out`.
                 unsafe { std::slice::from_raw_parts_mut(tile.add(co * pixels), nb) }.fill(v);
             }
-        }
-        let dst = MatPtr { ptr: tile, rs: pixels as isize, cs: 1 };
+        };
         if geo.is_pointwise() {
+            fill_bias();
             let col = MatPtr { ptr: x_g[p0..].as_ptr(), rs: in_plane as isize, cs: 1 };
             // SAFETY: the three matrices lie inside `w`, `x` and this task's tile of `out`.
             unsafe { forward_gemm(cog, nb, k, dst, bias.is_some(), w_g, col) };
-        } else {
+        } else if nb.is_multiple_of(LANES) {
+            fill_bias();
             with_scratch(k * nb, |col| {
-                im2col(x_g, cig, geo, p0, p1, col);
+                im2col(x_g, cig, geo, p0, p1, col, nb);
                 let col = MatPtr { ptr: col.as_ptr(), rs: nb as isize, cs: 1 };
                 // SAFETY: as above, with the column block in this thread's scratch buffer.
                 unsafe { forward_gemm(cog, nb, k, dst, bias.is_some(), w_g, col) };
+            });
+        } else {
+            // Columns padded to a multiple of the SIMD width: the GEMM then reads the
+            // column block in place instead of repacking it, and needs no narrow edge
+            // kernel (measured 94 → 116 GFLOP/s on 64 × 196 × 288, one image of 14×14);
+            // the product goes to scratch and its first `nb` columns, plus the bias, to
+            // the output.
+            let ld = nb.next_multiple_of(LANES);
+            with_scratch(k * ld + cog * ld, |buf| {
+                let (col, prod) = buf.split_at_mut(k * ld);
+                im2col(x_g, cig, geo, p0, p1, col, ld);
+                col.chunks_exact_mut(ld).for_each(|row| row[nb..].fill(0.0));
+                let col = MatPtr { ptr: col.as_ptr(), rs: ld as isize, cs: 1 };
+                let tmp = MatPtr { ptr: prod.as_mut_ptr(), rs: ld as isize, cs: 1 };
+                // SAFETY: the matrices lie inside `w` and this thread's scratch buffer.
+                unsafe { forward_gemm(cog, ld, k, tmp, false, w_g, col) };
+                for (co, row) in prod.chunks_exact(ld).enumerate() {
+                    // SAFETY: as above; the row segment lies inside `out`.
+                    let out_row = unsafe { std::slice::from_raw_parts_mut(tile.add(co * pixels), nb) };
+                    let b = bias.map_or(0.0, |b| b[co]);
+                    out_row.iter_mut().zip(&row[..nb]).for_each(|(o, &v)| *o = v + b);
+                }
             });
         }
     };
@@ -219,6 +246,10 @@ pub fn conv2d_forward(
     // groups all output channels).
     unsafe { out.assume_init() }
 }
+
+/// The `gemm` crate's SIMD width in `f32`s (AVX-512): a GEMM whose (transposed) row
+/// count is a multiple of it reads a column-major left operand in place.
+const LANES: usize = 16;
 
 /// A strided matrix in raw memory.
 #[derive(Clone, Copy)]

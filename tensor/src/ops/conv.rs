@@ -13,7 +13,8 @@ use ndarray::{ArrayD, ArrayView4, ArrayViewD, Axis, Ix1, Ix4};
 
 use crate::autograd::BackwardCtx;
 use crate::kernels::conv::{
-    Conv2dGeometry, conv2d_backward_bias, conv2d_backward_input, conv2d_backward_weight, conv2d_forward,
+    Conv2dGeometry, conv2d_backward_bias, conv2d_backward_input, conv2d_backward_weight,
+    conv2d_backward_weight_and_bias, conv2d_forward,
 };
 use crate::tensor::Tensor;
 
@@ -183,11 +184,15 @@ fn conv_op(name: &'static str, x: &Tensor, w: &Tensor, bias: Option<&Tensor>, ge
     Tensor::from_op(name, out, &inputs, move |ctx: &BackwardCtx<'_>| {
         let dy = as4(ctx.grad);
         let (x, w) = (as4(ctx.inputs[0].array()), as4(ctx.inputs[1].array()));
-        let mut grads = vec![
-            ctx.needs(0).then(|| back_to(conv2d_backward_input(dy, w, &geo), one_d)),
-            ctx.needs(1).then(|| back_to(conv2d_backward_weight(x, dy, &geo), one_d)),
-        ];
-        if ctx.inputs.len() == 3 {
+        let dx = ctx.needs(0).then(|| back_to(conv2d_backward_input(dy, w, &geo), one_d));
+        let has_bias = ctx.inputs.len() == 3;
+        if has_bias && ctx.needs(1) && ctx.needs(2) {
+            // One pass over `dy` for both.
+            let (dw, db) = conv2d_backward_weight_and_bias(x, dy, &geo);
+            return vec![dx, Some(back_to(dw, one_d)), Some(db.into_dyn())];
+        }
+        let mut grads = vec![dx, ctx.needs(1).then(|| back_to(conv2d_backward_weight(x, dy, &geo), one_d))];
+        if has_bias {
             grads.push(ctx.needs(2).then(|| conv2d_backward_bias(dy).into_dyn()));
         }
         grads

