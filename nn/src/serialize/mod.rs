@@ -79,7 +79,10 @@ mod model;
 pub(crate) mod registry;
 mod training;
 
-pub(crate) use config::{KerasConfig, base_config, f32_value};
+pub(crate) use config::{
+    KerasConfig, base_config, data_format_value, f32_value, initializer, padding1d_value, padding2d_value,
+    unserializable,
+};
 pub use registry::layer_from_config;
 
 /// The Keras version whose `.h5` layout Derin writes, stored as `keras_version`.
