@@ -6,10 +6,10 @@
 use std::path::{Path, PathBuf};
 
 use derin_nn::{
-    Activation, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Conv1D, Conv2D,
-    Conv2DTranspose, DataFormat, Dense, Embedding, Flatten, GRU, GlobalAveragePooling1D, GlobalAveragePooling2D,
-    GlobalMaxPooling1D, GlobalMaxPooling2D, LSTM, LayerNormalization, Masking, MaxPooling1D, MaxPooling2D,
-    MergeMode, Module, Recurrent, Sequential, SimpleRNN, layer_from_config,
+    Activation, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Conv1D, Conv2D, Conv2DTranspose,
+    DataFormat, Dense, Embedding, Flatten, GRU, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
+    GlobalMaxPooling2D, LSTM, LayerNormalization, Masking, MaxPooling1D, MaxPooling2D, MergeMode, Module, Recurrent,
+    Sequential, SimpleRNN, layer_from_config,
 };
 use derin_tensor::ndarray::{ArrayD, IxDyn};
 use derin_tensor::{Padding, Padding1d, Tensor};
@@ -125,11 +125,20 @@ fn text_model_round_trips() {
 #[test]
 fn every_other_layer_round_trips() {
     let a = Sequential::with_seed(&[8, 3], 3)
-        .add(Conv1D::new(4, 3, Activation::Tanh).with_padding(Padding1d::Causal).with_data_format(DataFormat::ChannelsLast))
+        .add(
+            Conv1D::new(4, 3, Activation::Tanh)
+                .with_padding(Padding1d::Causal)
+                .with_data_format(DataFormat::ChannelsLast),
+        )
         .unwrap()
         .add(AveragePooling1D::new(2).with_data_format(DataFormat::ChannelsLast))
         .unwrap()
-        .add(MaxPooling1D::new(2).with_strides(1).with_padding(Padding1d::Same).with_data_format(DataFormat::ChannelsLast))
+        .add(
+            MaxPooling1D::new(2)
+                .with_strides(1)
+                .with_padding(Padding1d::Same)
+                .with_data_format(DataFormat::ChannelsLast),
+        )
         .unwrap()
         .add(LayerNormalization::new())
         .unwrap()
@@ -189,8 +198,7 @@ fn keras_cnn_file_predicts_as_keras() {
 #[test]
 fn keras_conv1d_file_predicts_as_keras() {
     let keras = [1.97031713, -0.11061433, 2.22471428, -0.06499824];
-    let types =
-        ["Conv1D", "MaxPooling1D", "AveragePooling1D", "LayerNormalization", "GlobalMaxPooling1D", "Dense"];
+    let types = ["Conv1D", "MaxPooling1D", "AveragePooling1D", "LayerNormalization", "GlobalMaxPooling1D", "Dense"];
     keras_predicts("keras_conv1d.h5", &sin_input(&[2, 8, 3]), &keras, &types);
 }
 
@@ -234,13 +242,25 @@ fn keras_options_derin_lacks_are_errors() {
         ("LSTM", json!({"name": "l", "units": 3, "stateful": true}), "l (LSTM): config key \"stateful\""),
         ("GRU", json!({"name": "g", "units": 3, "reset_after": false}), "g (GRU): config key \"reset_after\""),
         ("LSTM", json!({"name": "l", "units": 3, "activation": "relu"}), "l (LSTM): config key \"activation\""),
-        ("Conv2D", json!({"name": "c", "filters": 2, "kernel_size": 3, "activation": "selu"}), "c (Conv2D): config key \"activation\""),
+        (
+            "Conv2D",
+            json!({"name": "c", "filters": 2, "kernel_size": 3, "activation": "selu"}),
+            "c (Conv2D): config key \"activation\"",
+        ),
         ("Conv2D", json!({"name": "c", "filters": 2, "kernel_size": [3]}), "c (Conv2D): config key \"kernel_size\""),
         ("MaxPooling1D", json!({"name": "p", "padding": "causal"}), "p (MaxPooling1D): config key \"padding\""),
-        ("LayerNormalization", json!({"name": "n", "rms_scaling": true}), "n (LayerNormalization): config key \"rms_scaling\""),
+        (
+            "LayerNormalization",
+            json!({"name": "n", "rms_scaling": true}),
+            "n (LayerNormalization): config key \"rms_scaling\"",
+        ),
         ("BatchNormalization", json!({"name": "b", "renorm": true}), "b (BatchNormalization): config key \"renorm\""),
         ("Bidirectional", json!({"name": "b", "merge_mode": null}), "b (Bidirectional): config key \"merge_mode\""),
-        ("Conv2DTranspose", json!({"name": "t", "filters": 1, "kernel_size": 2, "output_padding": [1, 1]}), "t (Conv2DTranspose): config key \"output_padding\""),
+        (
+            "Conv2DTranspose",
+            json!({"name": "t", "filters": 1, "kernel_size": 2, "output_padding": [1, 1]}),
+            "t (Conv2DTranspose): config key \"output_padding\"",
+        ),
     ];
     for (class, config, want) in cases {
         let err = layer_from_config(class, &config).err().map(|e| e.to_string()).unwrap_or_default();

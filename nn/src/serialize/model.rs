@@ -332,7 +332,11 @@ impl Sequential {
                         return Ok(());
                     }
                     let layout = if axes.is_some() { " (Keras' layout)" } else { "" };
-                    Err(format!("{what} has shape {shape:?}, {} needs {want:?}{layout} for {}", layer.label(), p.name()))
+                    Err(format!(
+                        "{what} has shape {shape:?}, {} needs {want:?}{layout} for {}",
+                        layer.label(),
+                        p.name()
+                    ))
                 })?;
                 let mut array =
                     ArrayD::from_shape_vec(IxDyn(&shape), data).map_err(|e| format!("dataset {name}: {e}"))?;

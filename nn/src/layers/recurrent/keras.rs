@@ -7,8 +7,8 @@ use super::{Bidirectional, GRU, LSTM, MergeMode, Recurrent, RnnBase, RnnOptions,
 use crate::activation::Activation;
 use crate::error::Result;
 use crate::module::{LayerCore, Module};
-use crate::serialize::{KerasConfig, base_config, initializer, unserializable};
 use crate::serialize::registry::class_and_config;
+use crate::serialize::{KerasConfig, base_config, initializer, unserializable};
 
 /// Options every Keras recurrent config may hold that Derin does not have.
 const UNSUPPORTED: [&str; 13] = [
