@@ -88,11 +88,11 @@ fn cnn_round_trips_with_kernels_in_keras_layout() {
     let f = hdf5::File::open(&path).unwrap();
     let kernel = f.dataset("model_weights/conv2d/sequential/conv2d/kernel").unwrap();
     assert_eq!(kernel.shape(), vec![3, 2, 1, 4]); // Keras' [kh, kw, in, filters]
-    // Keras' kernel[a, b, c, o] is Derin's kernel[o, c, a, b].
+    // Keras' kernel[a, b, 0, o] (in = 1) is Derin's kernel[o, 0, a, b].
     let stored = kernel.read_raw::<f32>().unwrap();
     let derin = m.layers()[0].weights()[0].value().to_vec(); // [4, 1, 3, 2]
     for (a, b, o) in [(0, 0, 0), (2, 1, 3), (1, 0, 2)] {
-        assert_eq!(stored[((a * 2 + b) * 1) * 4 + o], derin[o * 6 + a * 2 + b]);
+        assert_eq!(stored[(a * 2 + b) * 4 + o], derin[o * 6 + a * 2 + b]);
     }
     let c = m.to_keras_config().unwrap();
     assert_eq!(c["layers"][1]["config"]["data_format"], "channels_first");
