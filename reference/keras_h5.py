@@ -9,7 +9,14 @@ Run: ~/.cache/derin-peers/venv-tf/bin/python reference/keras_h5.py [--dump]
 Writes nn/tests/fixtures/keras_dense.h5 (Dense-only, compiled, one training step so the
 file holds optimizer weights) and nn/tests/fixtures/keras_layers.h5 (every layer Derin
 reads: Permute, Flatten, Dense with an L2 regularizer, Dropout, Reshape, Activation),
-in Keras' legacy HDF5 layout (`model.save("x.h5")`).
+in Keras' legacy HDF5 layout (`model.save("x.h5")`), and, with random weights (BatchNormalization
+statistics included) so that layouts matter, nn/tests/fixtures/keras_cnn.h5 (Conv2D, BatchNormalization,
+MaxPooling2D, Conv2DTranspose, AveragePooling2D, Flatten, Dense; channels_last), keras_conv1d.h5 (Conv1D
+causal, MaxPooling1D, AveragePooling1D same, LayerNormalization, GlobalMaxPooling1D, Dense),
+keras_masked.h5 (Masking, SimpleRNN, GlobalAveragePooling1D, Dense) and keras_text.h5 (Embedding
+mask_zero, Bidirectional(GRU return_sequences), LSTM return_sequences, GlobalAveragePooling1D, Dense).
+Inputs of these: x[i] = sin(0.37·i + 0.1) in row-major order (token ids: (7·i) mod 10, the last two of
+each row 0 = padding); the predictions printed are what nn/tests/hdf5_layers.rs checks.
 """
 import json
 import os
@@ -96,3 +103,66 @@ if DUMP:
     dump(path)
     with h5py.File(path, "r") as f:
         print(json.dumps(json.loads(f.attrs["model_config"]), indent=1))
+
+
+# 3. The other layers, with random weights so that every layout matters.
+def randomize(model, seed):
+    rng = np.random.default_rng(seed)
+    for v in model.weights:
+        shape = tuple(v.shape)
+        if "variance" in v.path:
+            v.assign(rng.uniform(0.5, 1.5, shape).astype(np.float32))
+        else:
+            v.assign(rng.normal(0.0, 0.5, shape).astype(np.float32))
+
+
+def sin_input(shape):
+    return np.sin(0.37 * np.arange(int(np.prod(shape))) + 0.1).astype(np.float32).reshape(shape)
+
+
+L = keras.layers
+models = {
+    "keras_cnn.h5": (keras.Sequential([
+        keras.Input(shape=(6, 6, 2)),
+        L.Conv2D(3, (3, 3), activation="relu", padding="same"),
+        L.BatchNormalization(),
+        L.MaxPooling2D(2),
+        L.Conv2DTranspose(2, (2, 2), strides=(2, 2)),
+        L.AveragePooling2D(2),
+        L.Flatten(),
+        L.Dense(3, activation="softmax"),
+    ], name="cnn"), sin_input((2, 6, 6, 2))),
+    "keras_conv1d.h5": (keras.Sequential([
+        keras.Input(shape=(8, 3)),
+        L.Conv1D(4, 3, padding="causal", activation="relu"),
+        L.MaxPooling1D(2),
+        L.AveragePooling1D(2, strides=1, padding="same"),
+        L.LayerNormalization(),
+        L.GlobalMaxPooling1D(),
+        L.Dense(2),
+    ], name="conv1d"), sin_input((2, 8, 3))),
+    "keras_masked.h5": (keras.Sequential([
+        keras.Input(shape=(5, 2)),
+        L.Masking(0.0),
+        L.SimpleRNN(3, return_sequences=True),
+        L.GlobalAveragePooling1D(),
+        L.Dense(2),
+    ], name="masked"), np.concatenate([sin_input((2, 3, 2)), np.zeros((2, 2, 2), np.float32)], axis=1)),
+    "keras_text.h5": (keras.Sequential([
+        keras.Input(shape=(6,)),
+        L.Embedding(10, 4, mask_zero=True),
+        L.Bidirectional(L.GRU(3, return_sequences=True)),
+        L.LSTM(3, return_sequences=True),
+        L.GlobalAveragePooling1D(),
+        L.Dense(2, activation="softmax"),
+    ], name="text"), np.where(np.arange(12).reshape(2, 6) % 6 >= 4, 0, (7 * np.arange(12).reshape(2, 6)) % 10)
+        .astype(np.float32)),
+}
+for i, (name, (model, x)) in enumerate(models.items()):
+    randomize(model, i + 1)
+    path = os.path.join(OUT, name)
+    model.save(path)
+    print(f"{name} input:", fmt(x))
+    print(f"{name} predict:", fmt(model.predict(x, verbose=0)))
+    if DUMP:
+        dump(path)

@@ -317,6 +317,24 @@ pub trait Module {
     fn keras_config(&self) -> Result<serde_json::Value> {
         Err(Error::Unserializable { layer: self.label(), reason: "the layer has no Keras config yet".to_string() })
     }
+
+    /// How weight `index` (in the order of [`weights`](Module::weights) then
+    /// [`state_weights`](Module::state_weights)) is laid out in a Keras file: `None` (the
+    /// default) when Keras' layout is Derin's, else the axis permutation that turns
+    /// Derin's array into Keras' (`keras = derin.permute(axes)`). The `.h5` writer and
+    /// reader apply it, so convolution kernels are stored as Keras stores them.
+    ///
+    /// ```
+    /// use derin_nn::{Activation, Conv2D, Dense, Module};
+    /// // Derin [filters, in, kh, kw] → Keras [kh, kw, in, filters]
+    /// assert_eq!(Conv2D::new(2, [3, 3], Activation::Relu).keras_weight_axes(0), Some(vec![2, 3, 1, 0]));
+    /// assert_eq!(Conv2D::new(2, [3, 3], Activation::Relu).keras_weight_axes(1), None); // bias
+    /// assert_eq!(Dense::new(2, Activation::Relu).keras_weight_axes(0), None);
+    /// ```
+    fn keras_weight_axes(&self, index: usize) -> Option<Vec<usize>> {
+        let _ = index;
+        None
+    }
 }
 
 /// `MaxPooling2D` → `max_pooling2d`, as Keras derives default layer names.

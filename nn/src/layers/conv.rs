@@ -2,11 +2,14 @@
 
 use derin_tensor::{Conv1dOptions, Conv2dOptions, Padding, Padding1d, Rng, Tensor};
 
-use super::conv_common::{ConvWeights, check_channels, check_positive, conv_common_methods, conv_out};
+use serde_json::Value;
+
+use super::conv_common::{ConvConfig, ConvWeights, check_channels, check_positive, conv_common_methods, conv_out};
 use crate::DataFormat;
 use crate::activation::Activation;
 use crate::error::{Error, Result};
 use crate::module::{Ctx, LayerCore, Module};
+use crate::serialize::{KerasConfig, padding1d_value, padding2d_value};
 
 /// 2-D convolution: `y[n, o, i, j] = activation(bias[o] + Σ_{c, a, b} kernel[o, c, a, b] ·
 /// x[n, g·C/groups + c, i·sh + a·dh − pad_top, j·sw + b·dw − pad_left])`, `g` the group of
@@ -140,6 +143,37 @@ impl Conv2D {
 
     conv_common_methods!(Conv2D, "Conv2D::new(2, [3, 3], Activation::Linear)", "[1, 4, 4]");
 
+    /// The (unbuilt) layer a Keras `Conv2D` config describes.
+    pub(crate) fn from_keras_config(c: &KerasConfig) -> Result<Self> {
+        let k = ConvConfig::read(c, "conv2d", 2)?;
+        Ok(Conv2D {
+            core: k.core,
+            filters: k.filters,
+            kernel_size: [k.kernel_size[0], k.kernel_size[1]],
+            strides: [k.strides[0], k.strides[1]],
+            padding: c.padding2d()?,
+            dilation_rate: [k.dilation_rate[0], k.dilation_rate[1]],
+            groups: k.groups,
+            activation: k.activation,
+            data_format: k.data_format,
+            weights: k.weights,
+        })
+    }
+
+    fn config(&self) -> ConvConfig {
+        ConvConfig {
+            core: self.core.clone(),
+            filters: self.filters,
+            kernel_size: self.kernel_size.to_vec(),
+            strides: self.strides.to_vec(),
+            dilation_rate: self.dilation_rate.to_vec(),
+            groups: self.groups,
+            activation: self.activation,
+            data_format: self.data_format,
+            weights: self.weights.clone(),
+        }
+    }
+
     fn options(&self) -> Conv2dOptions {
         Conv2dOptions { stride: self.strides, padding: self.padding, dilation: self.dilation_rate, groups: self.groups }
     }
@@ -186,6 +220,15 @@ impl Module for Conv2D {
 
     fn type_name(&self) -> &'static str {
         "Conv2D"
+    }
+
+    fn keras_config(&self) -> Result<Value> {
+        self.config().write(&self.label(), padding2d_value(&self.label(), self.padding)?, false)
+    }
+
+    /// The kernel: Derin `[filters, in/groups, kh, kw]`, Keras `[kh, kw, in/groups, filters]`.
+    fn keras_weight_axes(&self, index: usize) -> Option<Vec<usize>> {
+        (index == 0).then(|| vec![2, 3, 1, 0])
     }
 
     fn regularization_loss(&self) -> Option<Tensor> {
@@ -327,6 +370,23 @@ impl Conv1D {
 
     conv_common_methods!(Conv1D, "Conv1D::new(2, 3, Activation::Linear)", "[1, 5]");
 
+    /// The (unbuilt) layer a Keras `Conv1D` config describes.
+    pub(crate) fn from_keras_config(c: &KerasConfig) -> Result<Self> {
+        let k = ConvConfig::read(c, "conv1d", 1)?;
+        Ok(Conv1D {
+            core: k.core,
+            filters: k.filters,
+            kernel_size: k.kernel_size[0],
+            strides: k.strides[0],
+            padding: c.padding1d()?,
+            dilation_rate: k.dilation_rate[0],
+            groups: k.groups,
+            activation: k.activation,
+            data_format: k.data_format,
+            weights: k.weights,
+        })
+    }
+
     fn options(&self) -> Conv1dOptions {
         Conv1dOptions { stride: self.strides, padding: self.padding, dilation: self.dilation_rate, groups: self.groups }
     }
@@ -369,6 +429,26 @@ impl Module for Conv1D {
 
     fn type_name(&self) -> &'static str {
         "Conv1D"
+    }
+
+    fn keras_config(&self) -> Result<Value> {
+        let k = ConvConfig {
+            core: self.core.clone(),
+            filters: self.filters,
+            kernel_size: vec![self.kernel_size],
+            strides: vec![self.strides],
+            dilation_rate: vec![self.dilation_rate],
+            groups: self.groups,
+            activation: self.activation,
+            data_format: self.data_format,
+            weights: self.weights.clone(),
+        };
+        k.write(&self.label(), padding1d_value(&self.label(), self.padding)?, false)
+    }
+
+    /// The kernel: Derin `[filters, in/groups, k]`, Keras `[k, in/groups, filters]`.
+    fn keras_weight_axes(&self, index: usize) -> Option<Vec<usize>> {
+        (index == 0).then(|| vec![2, 1, 0])
     }
 
     fn regularization_loss(&self) -> Option<Tensor> {

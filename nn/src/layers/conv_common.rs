@@ -2,9 +2,14 @@
 //! and the builder methods every one of them has.
 
 use derin_tensor::{Param, Rng, Tensor};
+use serde_json::{Value, json};
 
+use crate::DataFormat;
+use crate::activation::Activation;
 use crate::error::{Error, Result};
+use crate::module::LayerCore;
 use crate::regularizer::Regularizer;
+use crate::serialize::{KerasConfig, base_config, data_format_value, initializer};
 
 /// A convolution's kernel (in the tensor kernel's layout) and optional bias, with their
 /// penalties.
@@ -55,6 +60,76 @@ impl ConvWeights {
             (Some(k), Some(b)) => Some(k + b),
             (k, b) => k.or(b),
         }
+    }
+}
+
+/// What a Keras convolution config holds (`Conv1D`, `Conv2D`, `Conv2DTranspose`).
+pub(crate) struct ConvConfig {
+    pub(crate) core: LayerCore,
+    pub(crate) filters: usize,
+    pub(crate) kernel_size: Vec<usize>,
+    pub(crate) strides: Vec<usize>,
+    pub(crate) dilation_rate: Vec<usize>,
+    pub(crate) groups: usize,
+    pub(crate) activation: Activation,
+    pub(crate) data_format: DataFormat,
+    pub(crate) weights: ConvWeights,
+}
+
+impl ConvConfig {
+    /// Reads the keys the convolutions share, sizes of `rank` axes; the caller reads
+    /// `padding` (and `output_padding`). Initializers are not read: the weights come from
+    /// the file, or Derin's Glorot-uniform/zeros.
+    pub(crate) fn read(c: &KerasConfig, default_name: &str, rank: usize) -> Result<Self> {
+        let mut weights = ConvWeights::new();
+        weights.use_bias = c.bool_or("use_bias", true)?;
+        weights.kernel_regularizer = c.regularizer("kernel_regularizer")?;
+        weights.bias_regularizer = c.regularizer("bias_regularizer")?;
+        c.unsupported_all(&["activity_regularizer", "kernel_constraint", "bias_constraint", "lora_rank"])?;
+        let strides = if c.get("strides").is_some() { c.sizes("strides", rank)? } else { vec![1; rank] };
+        let dilation_rate =
+            if c.get("dilation_rate").is_some() { c.sizes("dilation_rate", rank)? } else { vec![1; rank] };
+        Ok(ConvConfig {
+            core: c.core(default_name)?,
+            filters: c.usize("filters")?,
+            kernel_size: c.sizes("kernel_size", rank)?,
+            strides,
+            dilation_rate,
+            groups: if c.get("groups").is_some() { c.usize("groups")? } else { 1 },
+            activation: c.activation("activation")?,
+            data_format: c.data_format()?,
+            weights,
+        })
+    }
+
+    /// The Keras config: `padding` as given, `groups` when `Some` (Conv2DTranspose has
+    /// none), `output_padding: null` for the transposed convolution.
+    pub(crate) fn write(&self, label: &str, padding: Value, transposed: bool) -> Result<Value> {
+        let regularizer = |r: Option<Regularizer>| r.map_or(Value::Null, |r| r.to_keras_config());
+        let mut c = base_config(&self.core);
+        c.insert("filters".into(), json!(self.filters));
+        c.insert("kernel_size".into(), json!(self.kernel_size));
+        c.insert("strides".into(), json!(self.strides));
+        c.insert("padding".into(), padding);
+        if transposed {
+            c.insert("output_padding".into(), Value::Null);
+        }
+        c.insert("data_format".into(), data_format_value(self.data_format));
+        c.insert("dilation_rate".into(), json!(self.dilation_rate));
+        if !transposed {
+            c.insert("groups".into(), json!(self.groups));
+        }
+        c.insert("activation".into(), self.activation.keras_value(label)?);
+        c.insert("use_bias".into(), json!(self.weights.use_bias));
+        let glorot = json!({"seed": null, "input_axes": null, "output_axes": null});
+        c.insert("kernel_initializer".into(), initializer("GlorotUniform", glorot));
+        c.insert("bias_initializer".into(), initializer("Zeros", json!({})));
+        c.insert("kernel_regularizer".into(), regularizer(self.weights.kernel_regularizer));
+        c.insert("bias_regularizer".into(), regularizer(self.weights.bias_regularizer));
+        for key in ["activity_regularizer", "kernel_constraint", "bias_constraint"] {
+            c.insert(key.into(), Value::Null);
+        }
+        Ok(c.into())
     }
 }
 

@@ -2,11 +2,14 @@
 
 use derin_tensor::{ConvTranspose2dOptions, Padding, Rng, Tensor};
 
-use super::conv_common::{ConvWeights, check_channels, check_positive, conv_common_methods};
+use serde_json::Value;
+
+use super::conv_common::{ConvConfig, ConvWeights, check_channels, check_positive, conv_common_methods};
 use crate::DataFormat;
 use crate::activation::Activation;
 use crate::error::{Error, Result};
 use crate::module::{Ctx, LayerCore, Module};
+use crate::serialize::{KerasConfig, padding2d_value};
 
 /// Transposed 2-D convolution: each input pixel adds its kernel, weighted by the pixel's
 /// value, into a `strides`-spaced place of the output (the adjoint of a [`Conv2D`]
@@ -130,6 +133,27 @@ impl Conv2DTranspose {
 
     conv_common_methods!(Conv2DTranspose, "Conv2DTranspose::new(2, [3, 3], Activation::Linear)", "[1, 4, 4]");
 
+    /// The (unbuilt) layer a Keras `Conv2DTranspose` config describes (`output_padding`
+    /// must be `null`: Derin derives it as Keras does then).
+    pub(crate) fn from_keras_config(c: &KerasConfig) -> Result<Self> {
+        let k = ConvConfig::read(c, "conv2d_transpose", 2)?;
+        c.unsupported("output_padding", &Value::Null, "output_padding")?;
+        if k.groups != 1 {
+            return Err(c.error("groups", format!("groups {} is not supported", k.groups)));
+        }
+        Ok(Conv2DTranspose {
+            core: k.core,
+            filters: k.filters,
+            kernel_size: [k.kernel_size[0], k.kernel_size[1]],
+            strides: [k.strides[0], k.strides[1]],
+            padding: c.padding2d()?,
+            dilation_rate: [k.dilation_rate[0], k.dilation_rate[1]],
+            activation: k.activation,
+            data_format: k.data_format,
+            weights: k.weights,
+        })
+    }
+
     /// The dilated kernel size per axis.
     fn span(&self) -> [usize; 2] {
         [0, 1].map(|i| self.dilation_rate[i] * (self.kernel_size[i] - 1) + 1)
@@ -204,6 +228,26 @@ impl Module for Conv2DTranspose {
 
     fn type_name(&self) -> &'static str {
         "Conv2DTranspose"
+    }
+
+    fn keras_config(&self) -> Result<Value> {
+        let k = ConvConfig {
+            core: self.core.clone(),
+            filters: self.filters,
+            kernel_size: self.kernel_size.to_vec(),
+            strides: self.strides.to_vec(),
+            dilation_rate: self.dilation_rate.to_vec(),
+            groups: 1,
+            activation: self.activation,
+            data_format: self.data_format,
+            weights: self.weights.clone(),
+        };
+        k.write(&self.label(), padding2d_value(&self.label(), self.padding)?, true)
+    }
+
+    /// The kernel: Derin `[in, filters, kh, kw]`, Keras `[kh, kw, filters, in]`.
+    fn keras_weight_axes(&self, index: usize) -> Option<Vec<usize>> {
+        (index == 0).then(|| vec![2, 3, 1, 0])
     }
 
     fn regularization_loss(&self) -> Option<Tensor> {

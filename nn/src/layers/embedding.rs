@@ -5,6 +5,8 @@ use derin_tensor::{Param, Rng, Tensor};
 
 use crate::error::{Error, Result};
 use crate::module::{Ctx, LayerCore, Module};
+use crate::serialize::{KerasConfig, base_config, f32_value, initializer};
+use serde_json::{Value, json};
 
 /// Turns token ids into vectors: row `id` of the `embeddings` table `[input_dim,
 /// output_dim]` (Keras' `Embedding`, PyTorch's `nn.Embedding`).
@@ -64,6 +66,22 @@ impl Embedding {
             }
         }
         Ok(Embedding { core: LayerCore::new("embedding"), input_dim, output_dim, mask_zero: false, embeddings: None })
+    }
+
+    /// The (unbuilt) layer a Keras `Embedding` config describes.
+    pub(crate) fn from_keras_config(c: &KerasConfig) -> Result<Self> {
+        c.unsupported_all(&[
+            "embeddings_regularizer",
+            "activity_regularizer",
+            "embeddings_constraint",
+            "lora_rank",
+            "quantization_config",
+        ])?;
+        let mut e = Embedding::new(c.usize("input_dim")?, c.usize("output_dim")?)
+            .map_err(|e| c.error("input_dim", e.to_string()))?
+            .with_mask_zero(c.bool_or("mask_zero", false)?);
+        e.core = c.core("embedding")?;
+        Ok(e)
     }
 
     /// Whether id 0 is padding that the layer masks (Keras' `mask_zero`).
@@ -200,6 +218,20 @@ impl Module for Embedding {
         Ok(())
     }
 
+    fn keras_config(&self) -> Result<Value> {
+        let mut c = base_config(&self.core);
+        c.insert("input_dim".into(), json!(self.input_dim));
+        c.insert("output_dim".into(), json!(self.output_dim));
+        let uniform = json!({"seed": null, "minval": -0.05, "maxval": 0.05});
+        c.insert("embeddings_initializer".into(), initializer("RandomUniform", uniform));
+        for key in ["embeddings_regularizer", "activity_regularizer", "embeddings_constraint"] {
+            c.insert(key.into(), Value::Null);
+        }
+        c.insert("mask_zero".into(), json!(self.mask_zero));
+        c.insert("quantization_config".into(), Value::Null);
+        Ok(c.into())
+    }
+
     fn type_name(&self) -> &'static str {
         "Embedding"
     }
@@ -264,6 +296,15 @@ impl Masking {
     }
 }
 
+impl Masking {
+    /// The layer a Keras `Masking` config describes.
+    pub(crate) fn from_keras_config(c: &KerasConfig) -> Result<Self> {
+        let mut m = Masking::new(c.f32_or("mask_value", 0.0)?);
+        m.core = c.core("masking")?;
+        Ok(m)
+    }
+}
+
 impl Default for Masking {
     /// Keras' default, `mask_value = 0.0`.
     fn default() -> Self {
@@ -289,6 +330,12 @@ impl Module for Masking {
             return Err(Error::InputShape { layer: self.label(), expected, got: input.to_vec() });
         }
         Ok(input.to_vec())
+    }
+
+    fn keras_config(&self) -> Result<Value> {
+        let mut c = base_config(&self.core);
+        c.insert("mask_value".into(), f32_value(self.mask_value));
+        Ok(c.into())
     }
 
     fn type_name(&self) -> &'static str {

@@ -2,10 +2,12 @@
 //! 1-D ones honour (and consume) the time-step mask.
 
 use derin_tensor::Tensor;
+use serde_json::{Value, json};
 
 use crate::DataFormat;
 use crate::error::{Error, Result};
 use crate::module::{Ctx, LayerCore, Module};
+use crate::serialize::{KerasConfig, base_config, data_format_value};
 
 /// The global pooling of `x` (batch axis first) over its `rank` spatial axes, keeping
 /// them as size 1 when `keepdims`; with a `[batch, length]` mask of 1/0 (1-D only) it
@@ -125,6 +127,11 @@ macro_rules! global_pooling_layer {
             pub fn data_format(&self) -> DataFormat {
                 self.data_format
             }
+
+            /// The layer a Keras config describes.
+            pub(crate) fn from_keras_config(c: &KerasConfig) -> Result<Self> {
+                Ok($ty { core: c.core($snake)?, data_format: c.data_format()?, keepdims: c.bool_or("keepdims", false)? })
+            }
         }
 
         impl Default for $ty {
@@ -154,6 +161,13 @@ macro_rules! global_pooling_layer {
 
             fn type_name(&self) -> &'static str {
                 stringify!($ty)
+            }
+
+            fn keras_config(&self) -> Result<Value> {
+                let mut c = base_config(&self.core);
+                c.insert("data_format".into(), data_format_value(self.data_format));
+                c.insert("keepdims".into(), json!(self.keepdims));
+                Ok(c.into())
             }
 
             fn core(&self) -> &LayerCore {

@@ -5,6 +5,8 @@ use derin_tensor::{Param, Rng, Tensor};
 use super::normalization::value;
 use crate::error::{Error, Result};
 use crate::module::{Ctx, LayerCore, Module};
+use crate::serialize::{KerasConfig, base_config, f32_value, initializer};
+use serde_json::{Value, json};
 
 /// Normalises each sample over `axis` with its own mean and biased variance, then scales
 /// by `gamma` and shifts by `beta` (Keras' `LayerNormalization`, PyTorch's `LayerNorm`):
@@ -43,6 +45,24 @@ pub struct LayerNormalization {
 }
 
 impl LayerNormalization {
+    /// The (unbuilt) layer a Keras `LayerNormalization` config describes (`rms_scaling`
+    /// must be off).
+    pub(crate) fn from_keras_config(c: &KerasConfig) -> Result<Self> {
+        c.unsupported_all(&[
+            "rms_scaling",
+            "beta_regularizer",
+            "gamma_regularizer",
+            "beta_constraint",
+            "gamma_constraint",
+        ])?;
+        let axes = if c.get("axis").is_some() { c.axes("axis")? } else { vec![-1] };
+        let mut ln = LayerNormalization::new().with_axes(&axes).with_epsilon(c.f32_or("epsilon", 1e-3)?);
+        ln.core = c.core("layer_normalization")?;
+        ln.center = c.bool_or("center", true)?;
+        ln.scale = c.bool_or("scale", true)?;
+        Ok(ln)
+    }
+
     /// Keras' defaults: the last axis, `epsilon = 1e-3`, with `gamma` and `beta`.
     ///
     /// ```
@@ -271,6 +291,22 @@ impl Module for LayerNormalization {
 
     fn core_mut(&mut self) -> &mut LayerCore {
         &mut self.core
+    }
+
+    fn keras_config(&self) -> Result<Value> {
+        let mut c = base_config(&self.core);
+        let axis = if let [a] = self.axes.as_slice() { json!(a) } else { json!(self.axes) };
+        c.insert("axis".into(), axis);
+        c.insert("epsilon".into(), f32_value(self.epsilon));
+        c.insert("center".into(), json!(self.center));
+        c.insert("scale".into(), json!(self.scale));
+        c.insert("rms_scaling".into(), json!(false));
+        c.insert("beta_initializer".into(), initializer("Zeros", json!({})));
+        c.insert("gamma_initializer".into(), initializer("Ones", json!({})));
+        for key in ["beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"] {
+            c.insert(key.into(), Value::Null);
+        }
+        Ok(c.into())
     }
 
     fn weights(&self) -> Vec<Param> {

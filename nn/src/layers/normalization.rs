@@ -6,6 +6,8 @@ use derin_tensor::{Param, Rng, Tensor};
 use self::kernel::batch_norm_train;
 use crate::error::{Error, Result};
 use crate::module::{Ctx, LayerCore, Module};
+use crate::serialize::{KerasConfig, base_config, f32_value, initializer};
+use serde_json::{Value, json};
 
 /// Normalises each channel with the statistics of the batch in training and with moving
 /// averages of them in inference, then scales and shifts it (Keras 3's
@@ -77,6 +79,36 @@ pub struct BatchNormalization {
 }
 
 impl BatchNormalization {
+    /// The (unbuilt) layer a Keras `BatchNormalization` config describes: `axis` as
+    /// written (Keras' default `-1`, channels-last), `momentum`, `epsilon`, `center`,
+    /// `scale`; initializers are not read (the weights come from the file).
+    pub(crate) fn from_keras_config(c: &KerasConfig) -> Result<Self> {
+        let axis = match c.get("axis") {
+            None => -1,
+            Some(_) => match c.axes("axis")?.as_slice() {
+                [a] => *a,
+                more => return Err(c.error("axis", format!("one axis, got {more:?}"))),
+            },
+        };
+        c.unsupported_all(&[
+            "beta_regularizer",
+            "gamma_regularizer",
+            "beta_constraint",
+            "gamma_constraint",
+            "synchronized",
+            "renorm",
+            "renorm_clipping",
+        ])?;
+        let mut bn = BatchNormalization::new()
+            .with_axis(axis)
+            .with_momentum(c.f32_or("momentum", 0.99)?)
+            .with_epsilon(c.f32_or("epsilon", 1e-3)?);
+        bn.core = c.core("batch_normalization")?;
+        bn.center = c.bool_or("center", true)?;
+        bn.scale = c.bool_or("scale", true)?;
+        Ok(bn)
+    }
+
     /// Keras' defaults: `axis = 1` (the channel axis of `[N, C, …]`, counted with the batch
     /// axis as Keras counts it), `momentum = 0.99`, `epsilon = 1e-3`, with `gamma` and
     /// `beta`.
@@ -396,6 +428,27 @@ impl Module for BatchNormalization {
         let name = &self.core.name;
         let gamma = self.gamma.iter().map(|p| p.renamed(&format!("{name}/gamma")));
         gamma.chain(self.beta.iter().map(|p| p.renamed(&format!("{name}/beta")))).collect()
+    }
+
+    fn keras_config(&self) -> Result<Value> {
+        let mut c = base_config(&self.core);
+        c.insert("axis".into(), json!(self.axis));
+        c.insert("momentum".into(), f32_value(self.momentum));
+        c.insert("epsilon".into(), f32_value(self.epsilon));
+        c.insert("center".into(), json!(self.center));
+        c.insert("scale".into(), json!(self.scale));
+        c.insert("beta_initializer".into(), initializer("Zeros", json!({})));
+        c.insert("gamma_initializer".into(), initializer("Ones", json!({})));
+        c.insert("moving_mean_initializer".into(), initializer("Zeros", json!({})));
+        c.insert("moving_variance_initializer".into(), initializer("Ones", json!({})));
+        for key in ["beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"] {
+            c.insert(key.into(), Value::Null);
+        }
+        c.insert("synchronized".into(), json!(false));
+        c.insert("renorm".into(), json!(false));
+        c.insert("renorm_clipping".into(), Value::Null);
+        c.insert("renorm_momentum".into(), json!(0.99));
+        Ok(c.into())
     }
 
     fn state_weights(&self) -> Vec<Param> {

@@ -1,26 +1,39 @@
 //! `MaxPooling1D/2D` and `AveragePooling1D/2D`: window poolings.
 
 use derin_tensor::{Padding, Padding1d, Pool1dOptions, Pool2dOptions, Tensor};
+use serde_json::{Value, json};
 
 use super::conv_common::{check_positive, conv_out};
 use crate::DataFormat;
 use crate::error::{Error, Result};
 use crate::module::{Ctx, LayerCore, Module};
+use crate::serialize::{KerasConfig, base_config, data_format_value, padding1d_value, padding2d_value};
 
 /// A pool or stride size: `usize` for 1-D layers, `[rows, columns]` for 2-D ones.
 trait Dims: Copy {
+    const RANK: usize;
     fn dims(self) -> Vec<usize>;
+    /// From `RANK` sizes.
+    fn from_dims(v: &[usize]) -> Self;
 }
 
 impl Dims for usize {
+    const RANK: usize = 1;
     fn dims(self) -> Vec<usize> {
         vec![self]
+    }
+    fn from_dims(v: &[usize]) -> Self {
+        v[0]
     }
 }
 
 impl Dims for [usize; 2] {
+    const RANK: usize = 2;
     fn dims(self) -> Vec<usize> {
         self.to_vec()
+    }
+    fn from_dims(v: &[usize]) -> Self {
+        [v[0], v[1]]
     }
 }
 
@@ -28,6 +41,10 @@ impl Dims for [usize; 2] {
 /// a pooling takes (causal).
 trait PoolPadding: Copy {
     fn pads(self, spatial: &[usize], pool: &[usize], strides: &[usize]) -> Option<Vec<[usize; 2]>>;
+    /// Keras' spelling; `Err` naming `label` for explicit amounts.
+    fn keras(self, label: &str) -> Result<Value>;
+    /// From a Keras config's `padding`.
+    fn from_keras(c: &KerasConfig) -> Result<Self>;
 }
 
 impl PoolPadding for Padding {
@@ -35,11 +52,26 @@ impl PoolPadding for Padding {
         let [t, b, l, r] = self.resolve([spatial[0], spatial[1]], [pool[0], pool[1]], [strides[0], strides[1]], [1, 1]);
         Some(vec![[t, b], [l, r]])
     }
+    fn keras(self, label: &str) -> Result<Value> {
+        padding2d_value(label, self)
+    }
+    fn from_keras(c: &KerasConfig) -> Result<Self> {
+        c.padding2d()
+    }
 }
 
 impl PoolPadding for Padding1d {
     fn pads(self, spatial: &[usize], pool: &[usize], strides: &[usize]) -> Option<Vec<[usize; 2]>> {
         (self != Padding1d::Causal).then(|| vec![self.resolve(spatial[0], pool[0], strides[0], 1)])
+    }
+    fn keras(self, label: &str) -> Result<Value> {
+        padding1d_value(label, self)
+    }
+    fn from_keras(c: &KerasConfig) -> Result<Self> {
+        match c.padding1d()? {
+            Padding1d::Causal => Err(c.error("padding", "causal padding is for convolutions")),
+            p => Ok(p),
+        }
     }
 }
 
@@ -206,9 +238,35 @@ macro_rules! pooling_layer {
             pub fn data_format(&self) -> DataFormat {
                 self.data_format
             }
+
+            /// The layer a Keras config describes.
+            pub(crate) fn from_keras_config(c: &KerasConfig) -> Result<Self> {
+                let rank = <$size as Dims>::RANK;
+                let pool = if c.get("pool_size").is_some() { c.sizes("pool_size", rank)? } else { vec![2; rank] };
+                let strides = match c.get("strides") {
+                    Some(_) => Some(<$size as Dims>::from_dims(&c.sizes("strides", rank)?)),
+                    None => None,
+                };
+                Ok($ty {
+                    core: c.core($snake)?,
+                    pool_size: <$size as Dims>::from_dims(&pool),
+                    strides,
+                    padding: <$pad as PoolPadding>::from_keras(c)?,
+                    data_format: c.data_format()?,
+                })
+            }
         }
 
         impl Module for $ty {
+            fn keras_config(&self) -> Result<Value> {
+                let mut c = base_config(&self.core);
+                c.insert("pool_size".into(), json!(self.pool_size.dims()));
+                c.insert("padding".into(), self.padding.keras(&self.label())?);
+                c.insert("strides".into(), json!(self.strides().dims()));
+                c.insert("data_format".into(), data_format_value(self.data_format));
+                Ok(c.into())
+            }
+
             /// # Panics
             /// If the input does not fit (the tensor pooling's message names the shapes).
             fn forward(&self, x: &Tensor, _ctx: &mut Ctx) -> Tensor {

@@ -3,6 +3,9 @@
 
 use serde_json::{Map, Value, json};
 
+use derin_tensor::{Padding, Padding1d};
+
+use crate::DataFormat;
 use crate::activation::Activation;
 use crate::error::{Error, Result};
 use crate::module::LayerCore;
@@ -127,6 +130,73 @@ impl<'a> KerasConfig<'a> {
         }
     }
 
+    /// An axis or a list of axes (may be negative): `axis: -1` or `[1, 2]`.
+    pub(crate) fn axes(&self, key: &str) -> Result<Vec<isize>> {
+        let v = self.require(key)?;
+        let one = |x: &Value| x.as_i64().map(|a| a as isize);
+        if let Some(a) = one(v) {
+            return Ok(vec![a]);
+        }
+        let list = v.as_array().ok_or_else(|| self.mistyped(key, "an axis or a list of axes", v))?;
+        list.iter().map(|x| one(x).ok_or_else(|| self.mistyped(key, "a list of integers", v))).collect()
+    }
+
+    /// `n` sizes from an integer (repeated) or a list of `n` integers (`kernel_size: 3` or
+    /// `[3, 3]`).
+    pub(crate) fn sizes(&self, key: &str, n: usize) -> Result<Vec<usize>> {
+        let v = self.require(key)?;
+        if let Some(k) = v.as_u64() {
+            return Ok(vec![k as usize; n]);
+        }
+        let list = self.usize_list(key)?;
+        if list.len() != n {
+            return Err(self.error(key, format!("expected {n} integers, got {}", list.len())));
+        }
+        Ok(list)
+    }
+
+    /// `data_format`: `"channels_last"` (Keras' default, also when missing) or
+    /// `"channels_first"`.
+    pub(crate) fn data_format(&self) -> Result<DataFormat> {
+        match self.str_opt("data_format")? {
+            None | Some("channels_last") => Ok(DataFormat::ChannelsLast),
+            Some("channels_first") => Ok(DataFormat::ChannelsFirst),
+            Some(other) => Err(self.error("data_format", format!("unknown data format {other:?}"))),
+        }
+    }
+
+    /// A 2-D `padding`: `"valid"` (default) or `"same"`.
+    pub(crate) fn padding2d(&self) -> Result<Padding> {
+        match self.str_opt("padding")? {
+            None | Some("valid") => Ok(Padding::Valid),
+            Some("same") => Ok(Padding::Same),
+            Some(other) => Err(self.error("padding", format!("unknown padding {other:?}"))),
+        }
+    }
+
+    /// A 1-D `padding`: `"valid"` (default), `"same"` or `"causal"`.
+    pub(crate) fn padding1d(&self) -> Result<Padding1d> {
+        match self.str_opt("padding")? {
+            None | Some("valid") => Ok(Padding1d::Valid),
+            Some("same") => Ok(Padding1d::Same),
+            Some("causal") => Ok(Padding1d::Causal),
+            Some(other) => Err(self.error("padding", format!("unknown padding {other:?}"))),
+        }
+    }
+
+    /// `Err` unless each of `keys` is missing, `null` or `false`/`0` (options Derin
+    /// does not have: constraints, activity regularizers, `stateful`, …).
+    pub(crate) fn unsupported_all(&self, keys: &[&str]) -> Result<()> {
+        for &key in keys {
+            match self.get(key) {
+                None | Some(Value::Bool(false)) => {}
+                Some(Value::Number(n)) if n.as_f64() == Some(0.0) => {}
+                Some(v) => return Err(self.error(key, format!("{key} is not supported (got {v})"))),
+            }
+        }
+        Ok(())
+    }
+
     /// The name (`default_name` when missing) and the `trainable` flag (default `true`).
     pub(crate) fn core(&self, default_name: &str) -> Result<LayerCore> {
         let mut core = LayerCore::new(self.str_opt("name")?.unwrap_or(default_name));
@@ -154,6 +224,43 @@ pub(crate) fn base_config(core: &LayerCore) -> Map<String, Value> {
     map.insert("trainable".into(), json!(core.trainable));
     map.insert("dtype".into(), json!("float32"));
     map
+}
+
+/// A Keras initializer entry (`{"module": "keras.initializers", "class_name": …}`).
+pub(crate) fn initializer(class: &str, config: Value) -> Value {
+    json!({"module": "keras.initializers", "class_name": class, "config": config, "registered_name": null})
+}
+
+/// Keras' spelling of a data format.
+pub(crate) fn data_format_value(f: DataFormat) -> Value {
+    json!(match f {
+        DataFormat::ChannelsFirst => "channels_first",
+        DataFormat::ChannelsLast => "channels_last",
+    })
+}
+
+/// Keras' spelling of a 2-D padding; explicit amounts have none.
+pub(crate) fn padding2d_value(label: &str, p: Padding) -> Result<Value> {
+    match p {
+        Padding::Valid => Ok(json!("valid")),
+        Padding::Same => Ok(json!("same")),
+        other => Err(unserializable(label, format!("padding {other:?} has no Keras name"))),
+    }
+}
+
+/// Keras' spelling of a 1-D padding; explicit amounts have none.
+pub(crate) fn padding1d_value(label: &str, p: Padding1d) -> Result<Value> {
+    match p {
+        Padding1d::Valid => Ok(json!("valid")),
+        Padding1d::Same => Ok(json!("same")),
+        Padding1d::Causal => Ok(json!("causal")),
+        other => Err(unserializable(label, format!("padding {other:?} has no Keras name"))),
+    }
+}
+
+/// [`Error::Unserializable`] for `label`.
+pub(crate) fn unserializable(label: &str, reason: impl Into<String>) -> Error {
+    Error::Unserializable { layer: label.to_string(), reason: reason.into() }
 }
 
 /// `x` as the JSON number with its shortest decimal form (`0.01`, not

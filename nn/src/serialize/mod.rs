@@ -34,9 +34,13 @@
 //! (`<model>/<layer>/<weight>`, no `:0`); weights are matched by layer order and weight
 //! order, as Keras' legacy loader does, so Keras 2 names read as well.
 //!
-//! **Weight layouts.** A `Dense` kernel is `[in, units]` in both libraries. Layers whose
-//! layouts differ from Keras' (convolution kernels: Derin is channels-first) are stored
-//! in Derin's own layout for now; such files are not yet interchangeable with Keras.
+//! **Weight layouts.** Weights are stored in Keras' layouts: a `Dense` kernel is
+//! `[in, units]` in both libraries; convolution kernels, whose Derin layout differs, are
+//! permuted on save and back on load through [`Module::keras_weight_axes`](crate::Module::keras_weight_axes)
+//! (Conv2D `[kh, kw, in/groups, filters]`, Conv1D `[k, in/groups, filters]`,
+//! Conv2DTranspose `[kh, kw, filters, in]`). `data_format` and BatchNormalization's `axis`
+//! are written as the layer has them, so a Keras channels-last model loads as
+//! channels-last layers.
 //!
 //! **Optimizer state.** `training_config.optimizer_config` holds the keys Keras knows;
 //! options Keras lacks (SGD's dampening and coupled weight decay, Nadam's momentum
@@ -79,7 +83,10 @@ mod model;
 pub(crate) mod registry;
 mod training;
 
-pub(crate) use config::{KerasConfig, base_config, f32_value};
+pub(crate) use config::{
+    KerasConfig, base_config, data_format_value, f32_value, initializer, padding1d_value, padding2d_value,
+    unserializable,
+};
 pub use registry::layer_from_config;
 
 /// The Keras version whose `.h5` layout Derin writes, stored as `keras_version`.

@@ -267,8 +267,11 @@ impl Sequential {
             let weights = Self::all_weights(layer.as_ref());
             let names: Vec<String> = weights.iter().map(|p| format!("{}/{}", self.name(), p.name())).collect();
             write_str_list(&lg, "weight_names", &names)?;
-            for (p, name) in weights.iter().zip(&names) {
-                let value = p.value().to_array();
+            for (i, (p, name)) in weights.iter().zip(&names).enumerate() {
+                let mut value = p.value().to_array();
+                if let Some(axes) = layer.keras_weight_axes(i) {
+                    value = value.permuted_axes(IxDyn(&axes));
+                }
                 write_f32(&lg, name, value.shape(), &value.iter().copied().collect::<Vec<f32>>())?;
             }
         }
@@ -318,14 +321,32 @@ impl Sequential {
                     params.len()
                 ));
             }
-            for (p, name) in params.iter().zip(weight_names) {
+            for (i, (p, name)) in params.iter().zip(weight_names).enumerate() {
+                let axes = layer.keras_weight_axes(i);
+                let want: Vec<usize> = match &axes {
+                    Some(axes) => axes.iter().map(|&a| p.shape()[a]).collect(),
+                    None => p.shape(),
+                };
                 let (shape, data) = read_f32(lg, name, |what, shape| {
-                    if shape == p.shape() {
+                    if shape == want.as_slice() {
                         return Ok(());
                     }
-                    Err(format!("{what} has shape {shape:?}, {} needs {:?} for {}", layer.label(), p.shape(), p.name()))
+                    let layout = if axes.is_some() { " (Keras' layout)" } else { "" };
+                    Err(format!(
+                        "{what} has shape {shape:?}, {} needs {want:?}{layout} for {}",
+                        layer.label(),
+                        p.name()
+                    ))
                 })?;
-                let array = ArrayD::from_shape_vec(IxDyn(&shape), data).map_err(|e| format!("dataset {name}: {e}"))?;
+                let mut array =
+                    ArrayD::from_shape_vec(IxDyn(&shape), data).map_err(|e| format!("dataset {name}: {e}"))?;
+                if let Some(axes) = axes {
+                    let mut inverse = vec![0; axes.len()];
+                    for (k, &a) in axes.iter().enumerate() {
+                        inverse[a] = k;
+                    }
+                    array = array.permuted_axes(IxDyn(&inverse)).as_standard_layout().into_owned();
+                }
                 updates.push((p.clone(), array));
             }
         }

@@ -4,12 +4,19 @@ use serde_json::Value;
 
 use crate::activation::ActivationLayer;
 use crate::error::{Error, Result};
-use crate::layers::{Dense, Dropout, Flatten, Permute, Reshape};
+use crate::layers::{
+    AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Conv1D, Conv2D, Conv2DTranspose, Dense,
+    Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
+    GlobalMaxPooling2D, LSTM, LayerNormalization, Masking, MaxPooling1D, MaxPooling2D, Permute, Reshape, SimpleRNN,
+};
 use crate::module::Module;
 use crate::serialize::KerasConfig;
 
 /// The Keras class names [`layer_from_config`] knows.
-const KNOWN: &str = "Activation, Dense, Dropout, Flatten, Permute, Reshape";
+const KNOWN: &str = "Activation, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, \
+Conv1D, Conv2D, Conv2DTranspose, Dense, Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D, \
+GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LSTM, LayerNormalization, Masking, MaxPooling1D, \
+MaxPooling2D, Permute, Reshape, SimpleRNN";
 
 /// Rebuilds a layer from its Keras class name and config (what
 /// [`Module::keras_config`] wrote, or what Keras' `get_config()` returns). The layer is
@@ -36,11 +43,30 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<Box<dyn Mod
     let c = KerasConfig::new(class_name, config)?;
     Ok(match class_name {
         "Activation" => Box::new(ActivationLayer::from_keras_config(&c)?),
+        "AveragePooling1D" => Box::new(AveragePooling1D::from_keras_config(&c)?),
+        "AveragePooling2D" => Box::new(AveragePooling2D::from_keras_config(&c)?),
+        "BatchNormalization" => Box::new(BatchNormalization::from_keras_config(&c)?),
+        "Bidirectional" => Box::new(Bidirectional::from_keras_config(&c)?),
+        "Conv1D" => Box::new(Conv1D::from_keras_config(&c)?),
+        "Conv2D" => Box::new(Conv2D::from_keras_config(&c)?),
+        "Conv2DTranspose" => Box::new(Conv2DTranspose::from_keras_config(&c)?),
         "Dense" => Box::new(Dense::from_keras_config(&c)?),
         "Dropout" => Box::new(Dropout::from_keras_config(&c)?),
+        "Embedding" => Box::new(Embedding::from_keras_config(&c)?),
         "Flatten" => Box::new(Flatten::from_keras_config(&c)?),
+        "GRU" => Box::new(GRU::from_keras_config(&c)?),
+        "GlobalAveragePooling1D" => Box::new(GlobalAveragePooling1D::from_keras_config(&c)?),
+        "GlobalAveragePooling2D" => Box::new(GlobalAveragePooling2D::from_keras_config(&c)?),
+        "GlobalMaxPooling1D" => Box::new(GlobalMaxPooling1D::from_keras_config(&c)?),
+        "GlobalMaxPooling2D" => Box::new(GlobalMaxPooling2D::from_keras_config(&c)?),
+        "LSTM" => Box::new(LSTM::from_keras_config(&c)?),
+        "LayerNormalization" => Box::new(LayerNormalization::from_keras_config(&c)?),
+        "Masking" => Box::new(Masking::from_keras_config(&c)?),
+        "MaxPooling1D" => Box::new(MaxPooling1D::from_keras_config(&c)?),
+        "MaxPooling2D" => Box::new(MaxPooling2D::from_keras_config(&c)?),
         "Permute" => Box::new(Permute::from_keras_config(&c)?),
         "Reshape" => Box::new(Reshape::from_keras_config(&c)?),
+        "SimpleRNN" => Box::new(SimpleRNN::from_keras_config(&c)?),
         _ => return Err(c.error("class_name", format!("unknown layer class (Derin reads {KNOWN})"))),
     })
 }
@@ -146,9 +172,9 @@ mod tests {
             ),
             ("Activation", json!({"name": "a"}), "a (Activation): config key \"activation\": missing"),
             (
-                "Conv2D",
+                "Conv3D",
                 json!({"name": "c"}),
-                "c (Conv2D): config key \"class_name\": unknown layer class (Derin reads Activation, Dense, Dropout, Flatten, Permute, Reshape)",
+                "c (Conv3D): config key \"class_name\": unknown layer class (Derin reads Activation, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Conv1D, Conv2D, Conv2DTranspose, Dense, Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LSTM, LayerNormalization, Masking, MaxPooling1D, MaxPooling2D, Permute, Reshape, SimpleRNN)",
             ),
         ];
         for (class, config, want) in cases {

@@ -49,10 +49,10 @@ pub enum MergeMode {
 /// assert_eq!(y.shape(), &[2, 6, 8]);
 /// ```
 pub struct Bidirectional {
-    core: LayerCore,
-    forward: Box<dyn Recurrent>,
-    backward: Box<dyn Recurrent>,
-    merge_mode: MergeMode,
+    pub(super) core: LayerCore,
+    pub(super) forward: Box<dyn Recurrent>,
+    pub(super) backward: Box<dyn Recurrent>,
+    pub(super) merge_mode: MergeMode,
 }
 
 impl Bidirectional {
@@ -179,6 +179,10 @@ impl Module for Bidirectional {
 
     fn type_name(&self) -> &'static str {
         "Bidirectional"
+    }
+
+    fn keras_config(&self) -> Result<serde_json::Value> {
+        self.to_keras_config()
     }
 
     fn core(&self) -> &LayerCore {

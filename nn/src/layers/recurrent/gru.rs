@@ -37,7 +37,7 @@ use super::{RnnBase, RnnOutput, Steps, initial_states, recurrent_layer};
 /// ```
 #[derive(Clone, Debug)]
 pub struct GRU {
-    base: RnnBase,
+    pub(super) base: RnnBase,
 }
 
 impl GRU {

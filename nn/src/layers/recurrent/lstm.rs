@@ -34,7 +34,7 @@ use super::{RnnBase, RnnOutput, Steps, initial_states, recurrent_layer};
 /// ```
 #[derive(Clone, Debug)]
 pub struct LSTM {
-    base: RnnBase,
+    pub(super) base: RnnBase,
 }
 
 impl LSTM {

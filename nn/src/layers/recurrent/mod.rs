@@ -9,6 +9,7 @@
 mod bidirectional;
 mod gru;
 mod gru_op;
+mod keras;
 mod lstm;
 mod lstm_op;
 mod simple_rnn;
@@ -293,6 +294,10 @@ macro_rules! recurrent_layer {
 
             fn type_name(&self) -> &'static str {
                 $name
+            }
+
+            fn keras_config(&self) -> $crate::error::Result<serde_json::Value> {
+                self.to_keras_config()
             }
 
             fn core(&self) -> &$crate::module::LayerCore {

@@ -30,8 +30,8 @@ use crate::activation::Activation;
 #[doc(alias = "RNN")]
 #[derive(Clone, Debug)]
 pub struct SimpleRNN {
-    base: RnnBase,
-    activation: Activation,
+    pub(super) base: RnnBase,
+    pub(super) activation: Activation,
 }
 
 impl SimpleRNN {
