@@ -2,7 +2,7 @@
 //! HDF5, in Keras' `.h5` layout.
 //!
 //! # Configs
-//! Every layer can describe itself as its Keras config ([`Module::keras_config`]: the
+//! Every layer can describe itself as its Keras config ([`Module::keras_config`](crate::Module::keras_config): the
 //! keys and value spellings Keras' `get_config()` uses), and
 //! [`layer_from_config`] rebuilds a layer from a Keras class name and config.
 //! Layers without a config yet return [`Error::Unserializable`](crate::Error::Unserializable)

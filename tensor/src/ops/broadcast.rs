@@ -88,7 +88,7 @@ fn zip_trailing(
         let dims: &[usize] = small.shape();
         let first = dims.iter().position(|&d| d != 1).unwrap_or(dims.len());
         let core = &dims[first..];
-        big.shape() == shape && big.shape().ends_with(core) && small.len() > 0
+        big.shape() == shape && big.shape().ends_with(core) && !small.is_empty()
     };
     let (sa, sb) = (a.as_slice()?, b.as_slice()?);
     if a.len() >= PARALLEL_THRESHOLD {
