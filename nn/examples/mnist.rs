@@ -57,6 +57,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     plot_history(&history, "mnist_learning_curves.png")?;
     println!("learning curves: mnist_learning_curves.png");
+    model.save("mnist_cnn.h5")?;
+    let reloaded = Sequential::load("mnist_cnn.h5")?;
+    let same = reloaded.predict(&x_test.narrow(0, 0, 500), 500)?.to_vec()
+        == model.predict(&x_test.narrow(0, 0, 500), 500)?.to_vec();
+    println!("model saved: mnist_cnn.h5 (reloaded, same predictions: {same})");
     let scores = model.evaluate(&x_test, &y_test, 500)?;
     println!("test loss: {:.4}", scores.loss);
     println!("test accuracy: {:.4}", scores.metric(Metric::Accuracy).expect("compiled with accuracy"));
