@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use derin_nn::{Module, Sequential};
+use derin_nn::Sequential;
 use derin_tensor::{Tensor, npy};
 
 fn fixtures() -> PathBuf {

@@ -1,13 +1,16 @@
-//! The whole GRU recurrence (Keras `reset_after=True`) as one differentiable op: the
-//! forward loop on plain arrays, and backpropagation through time written by hand.
+//! The whole GRU recurrence as one differentiable op: the forward loop on plain arrays,
+//! and backpropagation through time written by hand. Keras `reset_after=True` here (also
+//! compiled for AVX2), `reset_after=False` in [`super::gru_before`].
 //!
 //! One op for the sequence instead of ~15 tensor ops per step keeps the autograd graph
 //! small; the recurrent weight's gradient is one `[U, N·T] · [N·T, 3U]` product at the end.
 
 use derin_tensor::kernels::gemm::{sgemm, sgemm_serial};
-use derin_tensor::ndarray::{Array2, ArrayD, ArrayView2, ArrayViewMut2, Axis, Ix2, IxDyn, ShapeBuilder};
+use derin_tensor::ndarray::{Array2, ArrayD, ArrayView2, ArrayViewMut2, Axis, Ix2, IxDyn, ShapeBuilder, s};
 use derin_tensor::{BackwardCtx, Tensor};
 use rayon::prelude::*;
+
+use super::gru_before;
 
 /// `eˣ` to about 2 ulp, branch-free so that loops over it vectorise: `2ⁿ · p(r)` with
 /// `x = n·ln 2 + r`, `|r| ≤ ln 2 / 2`, and a degree-6 Taylor polynomial for `p`.
@@ -37,8 +40,9 @@ pub(super) fn tanh(x: f32) -> f32 {
 }
 
 /// Per row `i·T + s`, five blocks of `U` saved for the backward pass: `hₜ₋₁`, `z`, `r`,
-/// `hₜ₋₁ · R_h + b_h` (the candidate's recurrent part) and the candidate `h̃`.
-const SAVED: usize = 5;
+/// `hₜ₋₁ · R_h + b_h` (the candidate's recurrent part; `r ⊙ hₜ₋₁` with `reset_after=False`)
+/// and the candidate `h̃`.
+pub(super) const SAVED: usize = 5;
 
 pub(super) fn matrix(t: &Tensor) -> ArrayView2<'_, f32> {
     t.array().view().into_dimensionality::<Ix2>().expect("2-D weight")
@@ -53,8 +57,16 @@ pub(super) fn chunk_rows(n: usize) -> usize {
 /// States `[N, T, U]` of the GRU run over projected inputs `xp` `[N, T, 3U]` (`x · kernel`
 /// plus the input bias, gate order z, r, h), from `h0` `[N, U]`, with recurrent kernel `rk`
 /// `[U, 3U]` and recurrent bias `rb` `[3U]`. Where `mask[i·T + s]` is 0 the state is
-/// carried over.
-pub(crate) fn gru_sequence(xp: &Tensor, h0: &Tensor, rk: &Tensor, rb: &Tensor, mask: Option<Vec<f32>>) -> Tensor {
+/// carried over. With `reset_after` the candidate is `tanh(x_h + r ⊙ (hₜ₋₁ · R_h + rb_h))`,
+/// without it `tanh(x_h + (r ⊙ hₜ₋₁) · R_h + rb_h)`.
+pub(crate) fn gru_sequence(
+    xp: &Tensor,
+    h0: &Tensor,
+    rk: &Tensor,
+    rb: &Tensor,
+    mask: Option<Vec<f32>>,
+    reset_after: bool,
+) -> Tensor {
     let (n, t, g) = (xp.shape()[0], xp.shape()[1], xp.shape()[2]);
     let u = g / 3;
     let xs = xp.array().as_standard_layout();
@@ -67,7 +79,11 @@ pub(crate) fn gru_sequence(xp: &Tensor, h0: &Tensor, rk: &Tensor, rb: &Tensor, m
     let rows = chunk_rows(n);
     let run = |(c, (((xs, h), out), saved)): (usize, (((&[f32], &mut [f32]), &mut [f32]), &mut [f32]))| {
         let m = mask.as_deref().map(|m| &m[c * rows * t..(c * rows * t + h.len() / u * t)]);
-        forward_rows(xs, h, out, saved, m, r2, &b, t, u);
+        if reset_after {
+            forward_rows(xs, h, out, saved, m, r2, &b, t, u);
+        } else {
+            gru_before::forward_rows(xs, h, out, saved, m, r2, &b, t, u);
+        }
     };
     derin_tensor::install(|| {
         xs.par_chunks(rows * t * g)
@@ -78,7 +94,9 @@ pub(crate) fn gru_sequence(xp: &Tensor, h0: &Tensor, rk: &Tensor, rb: &Tensor, m
             .for_each(run)
     });
     let out = ArrayD::from_shape_vec(IxDyn(&[n, t, u]), out).expect("sizes match");
-    Tensor::from_op("gru_sequence", out, &[xp, h0, rk, rb], move |ctx| backward(ctx, &saved, mask.as_deref(), n, t, u))
+    Tensor::from_op("gru_sequence", out, &[xp, h0, rk, rb], move |ctx| {
+        backward(ctx, &saved, mask.as_deref(), n, t, u, reset_after)
+    })
 }
 
 /// The recurrence for a block of batch rows (`h` holds their states, `h.len() / U` rows),
@@ -208,6 +226,7 @@ fn backward(
     n: usize,
     t: usize,
     u: usize,
+    reset_after: bool,
 ) -> Vec<Option<ArrayD<f32>>> {
     let g = 3 * u;
     let dout = ctx.grad.as_standard_layout();
@@ -227,7 +246,11 @@ fn backward(
             .enumerate()
             .for_each(|(c, ((((dout, saved), dxp), dhp), dh))| {
                 let m = mask.map(|m| &m[c * rows * t..(c * rows * t + dh.len() / u * t)]);
-                backward_rows(dout, saved, m, rk, dxp, dhp, dh, t, u);
+                if reset_after {
+                    backward_rows(dout, saved, m, rk, dxp, dhp, dh, t, u);
+                } else {
+                    gru_before::backward_rows(dout, saved, m, rk, dxp, dhp, dh, t, u);
+                }
             })
     });
     let needs = |i| ctx.needs(i);
@@ -236,7 +259,14 @@ fn backward(
         let shape = (n * t, u).strides((SAVED * u, 1));
         let h_prev = ArrayView2::from_shape(shape, saved).expect("saved rows hold hₜ₋₁ first");
         let mut d = Array2::<f32>::zeros((u, g));
-        sgemm(h_prev.t(), dhp.view(), d.view_mut(), false);
+        if reset_after {
+            sgemm(h_prev.t(), dhp.view(), d.view_mut(), false);
+        } else {
+            // R_z, R_r multiply hₜ₋₁; R_h multiplies r ⊙ hₜ₋₁ (saved in the fourth block).
+            let rh = ArrayView2::from_shape(shape, &saved[3 * u..]).expect("saved rows hold r ⊙ hₜ₋₁ fourth");
+            sgemm(h_prev.t(), dhp.slice(s![.., ..2 * u]), d.slice_mut(s![.., ..2 * u]), false);
+            sgemm(rh.t(), dhp.slice(s![.., 2 * u..]), d.slice_mut(s![.., 2 * u..]), false);
+        }
         d.into_dyn()
     });
     let d_rb = needs(3).then(|| dhp.sum_axis(Axis(0)).into_dyn());
@@ -384,9 +414,13 @@ mod tests {
         let rb = Tensor::normal(&[3 * u], 0.0, 0.3, &mut rng);
         // A weighted sum so that every output position matters differently.
         let w = Tensor::normal(&[n, t, u], 0.0, 1.0, &mut rng);
-        for mask in [None, Some(vec![1.0, 0.0, 1.0, 0.0, 1.0, 1.0])] {
-            let f = |v: &[Tensor]| (gru_sequence(&v[0], &v[1], &v[2], &v[3], mask.clone()) * &w).sum_all();
-            check_gradients(f, &[xp.clone(), h0.clone(), rk.clone(), rb.clone()]).unwrap();
+        for reset_after in [true, false] {
+            for mask in [None, Some(vec![1.0, 0.0, 1.0, 0.0, 1.0, 1.0])] {
+                let f = |v: &[Tensor]| {
+                    (gru_sequence(&v[0], &v[1], &v[2], &v[3], mask.clone(), reset_after) * &w).sum_all()
+                };
+                check_gradients(f, &[xp.clone(), h0.clone(), rk.clone(), rb.clone()]).unwrap();
+            }
         }
     }
 
@@ -394,8 +428,11 @@ mod tests {
     fn masked_steps_carry_the_state() {
         let xp = Tensor::ones(&[1, 2, 3]);
         let h0 = Tensor::full(&[1, 1], 0.25);
-        let out = gru_sequence(&xp, &h0, &Tensor::ones(&[1, 3]), &Tensor::zeros(&[3]), Some(vec![0.0, 0.0]));
-        assert_eq!(out.to_vec(), vec![0.25, 0.25]);
+        for reset_after in [true, false] {
+            let (rk, rb) = (Tensor::ones(&[1, 3]), Tensor::zeros(&[3]));
+            let out = gru_sequence(&xp, &h0, &rk, &rb, Some(vec![0.0, 0.0]), reset_after);
+            assert_eq!(out.to_vec(), vec![0.25, 0.25]);
+        }
     }
 
     #[test]

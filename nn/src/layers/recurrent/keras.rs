@@ -103,17 +103,15 @@ impl GRU {
         let base = RnnBase::from_keras(c, "gru", 3)?;
         fixed_activation(c, "activation", Activation::Tanh, "tanh")?;
         fixed_activation(c, "recurrent_activation", Activation::Sigmoid, "sigmoid")?;
-        if !c.bool_or("reset_after", true)? {
-            return Err(c.error("reset_after", "only reset_after=True is supported"));
-        }
-        Ok(GRU { base })
+        let reset_after = c.bool_or("reset_after", true)?;
+        Ok(GRU { base, reset_after })
     }
 
     /// Its Keras config.
     pub(crate) fn to_keras_config(&self) -> Result<Value> {
         let mut c = self.base.keras_config(json!("tanh"));
         c.insert("recurrent_activation".into(), json!("sigmoid"));
-        c.insert("reset_after".into(), json!(true));
+        c.insert("reset_after".into(), json!(self.reset_after));
         c.insert("seed".into(), Value::Null);
         Ok(c.into())
     }

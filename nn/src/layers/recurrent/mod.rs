@@ -8,6 +8,7 @@
 
 mod bidirectional;
 mod gru;
+mod gru_before;
 mod gru_op;
 mod keras;
 mod lstm;

@@ -190,6 +190,9 @@ fn simple_rnn_gradients_reach_input_and_every_weight() {
 fn gru_gradients_reach_input_and_every_weight() {
     check(gru_with, 3, &[2, 3 * U], None);
     check(gru_with, 3, &[2, 3 * U], Some(some_mask()));
+    // reset_after=False: a 1-D bias.
+    check(gru_with, 3, &[3 * U], None);
+    check(gru_with, 3, &[3 * U], Some(some_mask()));
 }
 
 #[test]
