@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use derin_nn::Sequential;
+use derin_nn::{Sequential, layer_from_config};
+use serde_json::json;
 use derin_tensor::{Tensor, npy};
 
 fn fixtures() -> PathBuf {
@@ -40,4 +41,96 @@ fn every_keras2_fixture_loads_and_predicts_like_keras() {
     assert!(names.len() >= 30, "{names:?}");
     let failures: Vec<String> = names.iter().filter_map(|n| check(n).err()).collect();
     assert!(failures.is_empty(), "{} of {} failed:\n{}", failures.len(), names.len(), failures.join("\n"));
+}
+
+/// A Keras 2 layer config as tf-keras 2.21 writes it (abridged from the fixtures), with
+/// `key` set to `value`.
+fn keras2_config(class: &str, key: &str, value: serde_json::Value) -> serde_json::Value {
+    let init = |c: &str| json!({"module": "keras.initializers", "class_name": c, "config": {}, "registered_name": null});
+    let rnn = |extra: serde_json::Value| {
+        let mut c = json!({"name": "rnn", "trainable": true, "dtype": "float32", "return_sequences": false,
+            "return_state": false, "go_backwards": false, "stateful": false, "unroll": false, "time_major": false,
+            "units": 2, "activation": "tanh", "use_bias": true, "kernel_initializer": init("GlorotUniform"),
+            "recurrent_initializer": init("Orthogonal"), "bias_initializer": init("Zeros"), "kernel_regularizer": null,
+            "recurrent_regularizer": null, "bias_regularizer": null, "activity_regularizer": null,
+            "kernel_constraint": null, "recurrent_constraint": null, "bias_constraint": null, "dropout": 0.0,
+            "recurrent_dropout": 0.0, "implementation": 2});
+        c.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        c
+    };
+    let mut c = match class {
+        "Dense" => json!({"name": "d", "trainable": true, "dtype": "float32", "units": 2, "activation": "linear",
+            "use_bias": true, "kernel_initializer": init("GlorotUniform"), "bias_initializer": init("Zeros"),
+            "kernel_regularizer": null, "bias_regularizer": null, "activity_regularizer": null,
+            "kernel_constraint": null, "bias_constraint": null}),
+        "Conv2D" | "Conv1D" => json!({"name": "c", "trainable": true, "dtype": "float32", "filters": 2,
+            "kernel_size": if class == "Conv2D" { json!([3, 3]) } else { json!([3]) },
+            "strides": if class == "Conv2D" { json!([1, 1]) } else { json!([1]) }, "padding": "same",
+            "data_format": "channels_last", "dilation_rate": if class == "Conv2D" { json!([1, 1]) } else { json!([1]) },
+            "groups": 1, "activation": "linear", "use_bias": true, "kernel_initializer": init("GlorotUniform"),
+            "bias_initializer": init("Zeros"), "kernel_regularizer": null, "bias_regularizer": null,
+            "activity_regularizer": null, "kernel_constraint": null, "bias_constraint": null}),
+        "BatchNormalization" => json!({"name": "bn", "trainable": true, "dtype": "float32", "axis": [3],
+            "momentum": 0.99, "epsilon": 0.001, "center": true, "scale": true, "beta_initializer": init("Zeros"),
+            "gamma_initializer": init("Ones"), "moving_mean_initializer": init("Zeros"),
+            "moving_variance_initializer": init("Ones"), "beta_regularizer": null, "gamma_regularizer": null,
+            "beta_constraint": null, "gamma_constraint": null}),
+        "Embedding" => json!({"name": "e", "trainable": true, "dtype": "float32", "batch_input_shape": [null, 5],
+            "input_dim": 10, "output_dim": 3, "embeddings_initializer": init("RandomUniform"),
+            "embeddings_regularizer": null, "activity_regularizer": null, "embeddings_constraint": null,
+            "mask_zero": false, "input_length": 5}),
+        "Dropout" => json!({"name": "dr", "trainable": true, "dtype": "float32", "rate": 0.5, "noise_shape": null,
+            "seed": null}),
+        "SimpleRNN" => rnn(json!({})),
+        "LSTM" => rnn(json!({"recurrent_activation": "sigmoid", "unit_forget_bias": true})),
+        "GRU" => rnn(json!({"recurrent_activation": "sigmoid", "reset_after": false})),
+        "Bidirectional" => json!({"name": "bi", "trainable": true, "dtype": "float32", "merge_mode": "concat",
+            "layer": {"class_name": "GRU", "config": rnn(json!({"recurrent_activation": "sigmoid", "reset_after": false}))}}),
+        other => panic!("no config for {other}"),
+    };
+    assert!(layer_from_config(class, &c).is_ok(), "{class}: the unmodified config loads");
+    c[key] = value;
+    c
+}
+
+#[test]
+fn keras2_options_derin_lacks_are_errors_naming_class_layer_and_key() {
+    let l2 = json!({"module": "keras.regularizers", "class_name": "L2", "config": {"l2": 0.01}, "registered_name": null});
+    let max_norm = json!({"module": "keras.constraints", "class_name": "MaxNorm", "config": {"max_value": 2, "axis": 0}});
+    let cases = [
+        ("Dense", "activity_regularizer", l2.clone()),
+        ("Dense", "kernel_constraint", max_norm.clone()),
+        ("Conv2D", "activity_regularizer", l2.clone()),
+        ("Conv2D", "bias_constraint", max_norm.clone()),
+        ("Conv1D", "kernel_constraint", max_norm.clone()),
+        ("BatchNormalization", "renorm", json!(true)),
+        ("BatchNormalization", "virtual_batch_size", json!(2)),
+        ("BatchNormalization", "gamma_constraint", max_norm.clone()),
+        ("BatchNormalization", "axis", json!([1, 2])),
+        ("Embedding", "embeddings_constraint", max_norm.clone()),
+        ("Embedding", "activity_regularizer", l2.clone()),
+        ("Dropout", "noise_shape", json!([null, 1])),
+        ("SimpleRNN", "time_major", json!(true)),
+        ("SimpleRNN", "stateful", json!(true)),
+        ("LSTM", "unroll", json!(true)),
+        ("LSTM", "recurrent_dropout", json!(0.25)),
+        ("GRU", "dropout", json!(0.5)),
+        ("GRU", "recurrent_constraint", max_norm.clone()),
+        ("GRU", "activation", json!("relu")),
+        ("Bidirectional", "merge_mode", json!(null)),
+    ];
+    let mut accepted = Vec::new();
+    for (class, key, value) in cases {
+        let config = keras2_config(class, key, value);
+        let name = config["name"].as_str().unwrap();
+        match layer_from_config(class, &config) {
+            Ok(_) => accepted.push(format!("{class}.{key}")),
+            Err(e) => {
+                let msg = e.to_string();
+                let want = format!("{name} ({class}): config key \"{key}\"");
+                assert!(msg.starts_with(&want), "{msg} (expected it to start with {want})");
+            }
+        }
+    }
+    assert!(accepted.is_empty(), "accepted without an error: {accepted:?}");
 }

@@ -98,6 +98,7 @@ impl BatchNormalization {
             "synchronized",
             "renorm",
             "renorm_clipping",
+            "virtual_batch_size",
         ])?;
         let mut bn = BatchNormalization::new()
             .with_axis(axis)

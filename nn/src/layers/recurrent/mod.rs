@@ -17,6 +17,8 @@ mod simple_rnn;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_gru_before;
+#[cfg(test)]
 mod tests_more;
 
 pub use bidirectional::{Bidirectional, MergeMode};
