@@ -240,7 +240,11 @@ fn keras_options_derin_lacks_are_errors() {
     let cases = [
         ("GRU", json!({"name": "g", "units": 3, "dropout": 0.2}), "g (GRU): config key \"dropout\""),
         ("LSTM", json!({"name": "l", "units": 3, "stateful": true}), "l (LSTM): config key \"stateful\""),
-        ("GRU", json!({"name": "g", "units": 3, "reset_after": false}), "g (GRU): config key \"reset_after\""),
+        (
+            "GRU",
+            json!({"name": "g", "units": 3, "recurrent_activation": "hard_sigmoid"}),
+            "g (GRU): config key \"recurrent_activation\"",
+        ),
         ("LSTM", json!({"name": "l", "units": 3, "activation": "relu"}), "l (LSTM): config key \"activation\""),
         (
             "Conv2D",

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use derin_nn::{Sequential, layer_from_config};
-use serde_json::json;
 use derin_tensor::{Tensor, npy};
+use serde_json::json;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keras2")
@@ -46,7 +46,8 @@ fn every_keras2_fixture_loads_and_predicts_like_keras() {
 /// A Keras 2 layer config as tf-keras 2.21 writes it (abridged from the fixtures), with
 /// `key` set to `value`.
 fn keras2_config(class: &str, key: &str, value: serde_json::Value) -> serde_json::Value {
-    let init = |c: &str| json!({"module": "keras.initializers", "class_name": c, "config": {}, "registered_name": null});
+    let init =
+        |c: &str| json!({"module": "keras.initializers", "class_name": c, "config": {}, "registered_name": null});
     let rnn = |extra: serde_json::Value| {
         let mut c = json!({"name": "rnn", "trainable": true, "dtype": "float32", "return_sequences": false,
             "return_state": false, "go_backwards": false, "stateful": false, "unroll": false, "time_major": false,
@@ -95,8 +96,10 @@ fn keras2_config(class: &str, key: &str, value: serde_json::Value) -> serde_json
 
 #[test]
 fn keras2_options_derin_lacks_are_errors_naming_class_layer_and_key() {
-    let l2 = json!({"module": "keras.regularizers", "class_name": "L2", "config": {"l2": 0.01}, "registered_name": null});
-    let max_norm = json!({"module": "keras.constraints", "class_name": "MaxNorm", "config": {"max_value": 2, "axis": 0}});
+    let l2 =
+        json!({"module": "keras.regularizers", "class_name": "L2", "config": {"l2": 0.01}, "registered_name": null});
+    let max_norm =
+        json!({"module": "keras.constraints", "class_name": "MaxNorm", "config": {"max_value": 2, "axis": 0}});
     let cases = [
         ("Dense", "activity_regularizer", l2.clone()),
         ("Dense", "kernel_constraint", max_norm.clone()),
@@ -133,4 +136,36 @@ fn keras2_options_derin_lacks_are_errors_naming_class_layer_and_key() {
         }
     }
     assert!(accepted.is_empty(), "accepted without an error: {accepted:?}");
+}
+
+#[test]
+fn older_keras2_configs_without_input_layer_or_modules_load() {
+    // Keras 2.3-style: no InputLayer (the first layer holds `batch_input_shape`), string
+    // dtypes, initializer and regularizer entries without `module`, Keras 2's RNN keys.
+    let config = json!({"name": "sequential", "layers": [
+        {"class_name": "Embedding", "config": {"name": "embedding", "trainable": true, "batch_input_shape": [null, 4],
+            "dtype": "float32", "input_dim": 7, "output_dim": 3,
+            "embeddings_initializer": {"class_name": "RandomUniform", "config": {"minval": -0.05, "maxval": 0.05, "seed": null}},
+            "embeddings_regularizer": null, "activity_regularizer": null, "embeddings_constraint": null,
+            "mask_zero": false, "input_length": 4}},
+        {"class_name": "GRU", "config": {"name": "gru", "trainable": true, "dtype": "float32", "return_sequences": false,
+            "return_state": false, "go_backwards": false, "stateful": false, "unroll": false, "time_major": false,
+            "units": 2, "activation": "tanh", "recurrent_activation": "hard_sigmoid", "use_bias": true,
+            "kernel_initializer": {"class_name": "GlorotUniform", "config": {"seed": null}},
+            "recurrent_initializer": {"class_name": "Orthogonal", "config": {"gain": 1.0, "seed": null}},
+            "bias_initializer": {"class_name": "Zeros", "config": {}}, "kernel_regularizer": null,
+            "recurrent_regularizer": null, "bias_regularizer": null, "activity_regularizer": null,
+            "kernel_constraint": null, "recurrent_constraint": null, "bias_constraint": null, "dropout": 0.0,
+            "recurrent_dropout": 0.0, "implementation": 1, "reset_after": false}},
+        {"class_name": "Dense", "config": {"name": "dense", "trainable": true, "dtype": "float32", "units": 2,
+            "activation": "softmax", "use_bias": true,
+            "kernel_regularizer": {"class_name": "L1L2", "config": {"l1": 0.0, "l2": 0.01}}}}]});
+    // Keras 2.3's default recurrent activation, hard_sigmoid, is not Derin's sigmoid.
+    let err = Sequential::from_keras_config(&config).unwrap_err().to_string();
+    assert!(err.starts_with("gru (GRU): config key \"recurrent_activation\""), "{err}");
+    let mut config = config;
+    config["layers"][1]["config"]["recurrent_activation"] = json!("sigmoid");
+    let m = Sequential::from_keras_config(&config).unwrap();
+    assert_eq!((m.input_shape(), m.output_shape()), (&[4][..], &[2][..]));
+    assert_eq!(m.layers()[1].keras_config().unwrap()["reset_after"], json!(false));
 }

@@ -416,9 +416,8 @@ mod tests {
         let w = Tensor::normal(&[n, t, u], 0.0, 1.0, &mut rng);
         for reset_after in [true, false] {
             for mask in [None, Some(vec![1.0, 0.0, 1.0, 0.0, 1.0, 1.0])] {
-                let f = |v: &[Tensor]| {
-                    (gru_sequence(&v[0], &v[1], &v[2], &v[3], mask.clone(), reset_after) * &w).sum_all()
-                };
+                let f =
+                    |v: &[Tensor]| (gru_sequence(&v[0], &v[1], &v[2], &v[3], mask.clone(), reset_after) * &w).sum_all();
                 check_gradients(f, &[xp.clone(), h0.clone(), rk.clone(), rb.clone()]).unwrap();
             }
         }

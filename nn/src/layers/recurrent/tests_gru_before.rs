@@ -23,15 +23,16 @@ const GRAD_X: [f32; 12] = [
     -0.060709, 0.054295,
 ];
 const GRAD_KERNEL: [f32; 18] = [
-    0.061634, 0.031640, 0.047169, 0.002534, -0.009755, 0.001142, -0.417268, -0.076065, 0.042463, -0.090991,
-    -0.003141, -0.058973, 0.004046, 0.013505, -0.014663, 0.818210, -0.084534, -0.178005,
+    0.061634, 0.031640, 0.047169, 0.002534, -0.009755, 0.001142, -0.417268, -0.076065, 0.042463, -0.090991, -0.003141,
+    -0.058973, 0.004046, 0.013505, -0.014663, 0.818210, -0.084534, -0.178005,
 ];
 const GRAD_RECURRENT: [f32; 27] = [
     0.014028, 0.010998, 0.001264, 0.001107, -0.003885, -0.001441, -0.054798, 0.003671, -0.002313, 0.019750, 0.006039,
-    -0.008400, 0.001847, -0.003699, 0.001417, -0.017306, -0.011575, 0.009861, 0.015232, -0.004817, -0.017481,
-    0.001900, -0.000660, 0.004259, 0.026537, -0.000460, 0.047277,
+    -0.008400, 0.001847, -0.003699, 0.001417, -0.017306, -0.011575, 0.009861, 0.015232, -0.004817, -0.017481, 0.001900,
+    -0.000660, 0.004259, 0.026537, -0.000460, 0.047277,
 ];
-const GRAD_BIAS: [f32; 9] = [0.208407, 0.061234, -0.204469, 0.009248, -0.008196, 0.008462, -0.021916, -0.132745, 0.377105];
+const GRAD_BIAS: [f32; 9] =
+    [0.208407, 0.061234, -0.204469, 0.009248, -0.008196, 0.008462, -0.021916, -0.132745, 0.377105];
 
 fn keras_gru(backwards: bool) -> GRU {
     let mut gru = GRU::new(U).reset_after(false).return_sequences(true).go_backwards(backwards);
@@ -96,10 +97,10 @@ fn bidirectional_keeps_reset_before_in_both_directions() {
         bi.weights().iter().filter(|p| p.name().ends_with("/bias")).map(|p| p.shape().to_vec()).collect();
     assert_eq!(biases, vec![vec![3 * U], vec![3 * U]]);
     let config = bi.keras_config().unwrap();
-    assert_eq!((&config["layer"]["config"]["reset_after"], &config["backward_layer"]["config"]["reset_after"]), (
-        &serde_json::json!(false),
-        &serde_json::json!(false)
-    ));
+    assert_eq!(
+        (&config["layer"]["config"]["reset_after"], &config["backward_layer"]["config"]["reset_after"]),
+        (&serde_json::json!(false), &serde_json::json!(false))
+    );
     let mut back = layer_from_config("Bidirectional", &config).unwrap();
     back.build(&[T, F], &mut Rng::seed(0)).unwrap();
     for (a, b) in back.weights().iter().zip(bi.weights()) {
