@@ -13,7 +13,6 @@ use super::gru_op::{SAVED, sigmoid, tanh};
 
 /// The forward recurrence for a block of batch rows (`h.len() / U` of them). The saved
 /// blocks per row are `hₜ₋₁`, `z`, `r`, `r ⊙ hₜ₋₁` and `h̃`.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn forward_rows(
     xs: &[f32],
     h: &mut [f32],
@@ -70,7 +69,6 @@ pub(super) fn forward_rows(
 /// Backpropagation through time for a block of batch rows; `dh` ends as ∂loss/∂h₀, and
 /// `dhp` holds per row the gradient of the recurrent pre-activations: of `hₜ₋₁ · R_z + b_z`,
 /// `hₜ₋₁ · R_r + b_r` and `(r ⊙ hₜ₋₁) · R_h + b_h`.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn backward_rows(
     dout: &[f32],
     saved: &[f32],

@@ -109,3 +109,46 @@ fn bidirectional_keeps_reset_before_in_both_directions() {
     let x = input();
     close(&back.forward(&x, &mut Ctx::eval()), &bi.forward(&x, &mut Ctx::eval()).to_vec());
 }
+
+/// `reset_after=False` step by step with plain tensor ops (Keras' formula written out), for
+/// sizes where the fused op splits batch rows across threads and the gate blocks are wide.
+fn composed(x: &Tensor, k: &Tensor, rk: &Tensor, b: &Tensor) -> Tensor {
+    let (n, t, u) = (x.shape()[0], x.shape()[1], rk.shape()[0]);
+    let block = |w: &Tensor, i: usize| w.narrow(w.shape().len() - 1, i * u, u);
+    let mut h = Tensor::zeros(&[n, u]);
+    let mut outs = Vec::new();
+    for s in 0..t {
+        let xs = x.narrow(1, s, 1).reshape(&[n, x.shape()[2]]);
+        let z = (xs.matmul(&block(k, 0)) + h.matmul(&block(rk, 0)) + block(b, 0)).sigmoid();
+        let r = (xs.matmul(&block(k, 1)) + h.matmul(&block(rk, 1)) + block(b, 1)).sigmoid();
+        let c = (xs.matmul(&block(k, 2)) + (&r * &h).matmul(&block(rk, 2)) + block(b, 2)).tanh();
+        h = &z * &h + (Tensor::ones(&[n, u]) - &z) * c;
+        outs.push(h.clone());
+    }
+    Tensor::stack(&outs.iter().collect::<Vec<_>>(), 1)
+}
+
+#[test]
+fn reset_before_matches_the_composed_formula_on_wide_layers() {
+    let (n, t, f, u) = (7, 5, 4, 19);
+    let mut rng = Rng::seed(3);
+    let x = Tensor::normal(&[n, t, f], 0.0, 1.0, &mut rng);
+    let mut gru = GRU::new(u).reset_after(false).return_sequences(true);
+    gru.build(&[t, f], &mut rng).unwrap();
+    gru.bias().unwrap().set(Tensor::normal(&[3 * u], 0.0, 0.3, &mut rng).to_array());
+    let [k, rk, b] = gru.base.values("gru");
+    let want = composed(&x, &k, &rk, &b).to_vec();
+    close(&gru.forward(&x, &mut Ctx::eval()), &want);
+    // Gradients of the same probe through both.
+    let probe = Tensor::normal(&[n, t, u], 0.0, 1.0, &mut rng);
+    let xg = x.clone().requires_grad();
+    let fused = (gru.forward(&xg, &mut Ctx::train(0)) * &probe).sum_all().backward();
+    let (xc, kc, rkc, bc) =
+        (x.requires_grad(), k.detach().requires_grad(), rk.detach().requires_grad(), b.detach().requires_grad());
+    let plain = (composed(&xc, &kc, &rkc, &bc) * &probe).sum_all().backward();
+    close(&fused.get(&xg).unwrap(), &plain.get(&xc).unwrap().to_vec());
+    for (p, c) in [(gru.kernel(), &kc), (gru.recurrent_kernel(), &rkc), (gru.bias(), &bc)] {
+        let got = Tensor::from_array(fused.param(p.unwrap()).unwrap().clone());
+        close(&got, &plain.get(c).unwrap().to_vec());
+    }
+}
