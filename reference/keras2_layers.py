@@ -86,6 +86,8 @@ for size in (8, 9):
 case("conv1d_same_k4", seq((7, 2), L.Conv1D(2, 4, padding="same")), normal((2, 7, 2)))
 case("conv2d_same_k2", seq((5, 4, 2), L.Conv2D(2, (2, 4), padding="same", activation="sigmoid")), normal((2, 5, 4, 2)))
 case("conv2d_valid", seq((6, 5, 2), L.Conv2D(3, 2, strides=(2, 1), dilation_rate=1)), normal((2, 6, 5, 2)))
+case("conv2d_groups", seq((5, 5, 4), L.Conv2D(6, 3, groups=2, padding="same", strides=2)), normal((2, 5, 5, 4)))
+case("conv1d_groups", seq((6, 4), L.Conv1D(4, 3, groups=2)), normal((2, 6, 4)))
 case("maxpool2d_valid", seq((5, 6, 2), L.MaxPooling2D(), L.AveragePooling2D((1, 2))), normal((2, 5, 6, 2)))
 case("pool1d_valid", seq((7, 2), L.MaxPooling1D(), L.AveragePooling1D(2, strides=1)), normal((2, 7, 2)))
 case("avgpool2d_same_p2", seq((5, 5, 1), L.AveragePooling2D(2, padding="same")), normal((2, 5, 5, 1)))

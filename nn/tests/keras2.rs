@@ -169,3 +169,16 @@ fn older_keras2_configs_without_input_layer_or_modules_load() {
     assert_eq!((m.input_shape(), m.output_shape()), (&[4][..], &[2][..]));
     assert_eq!(m.layers()[1].keras_config().unwrap()["reset_after"], json!(false));
 }
+
+#[test]
+fn sparse_or_ragged_inputs_are_errors() {
+    for key in ["sparse", "ragged"] {
+        let mut input = json!({"batch_input_shape": [null, 3], "dtype": "float32", "sparse": false, "ragged": false,
+            "name": "input_1"});
+        input[key] = json!(true);
+        let config = json!({"name": "m", "layers": [{"class_name": "InputLayer", "config": input},
+            {"class_name": "Dense", "config": {"name": "d", "units": 2}}]});
+        let err = Sequential::from_keras_config(&config).unwrap_err().to_string();
+        assert_eq!(err, format!("input_1 (InputLayer): config key \"{key}\": {key} is not supported (got true)"));
+    }
+}

@@ -89,6 +89,7 @@ impl Sequential {
         let input_shape = match entries.first() {
             Some(&(class @ "InputLayer", cfg)) => {
                 entries.remove(0);
+                KerasConfig::new(class, cfg)?.unsupported_all(&["sparse", "ragged"])?;
                 shape_of(class, cfg)?
             }
             _ if c.get("build_input_shape").is_some() => Some(batch_shape(&c, "build_input_shape")?),
