@@ -79,6 +79,8 @@
 
 mod config;
 mod h5;
+mod keras3_weights;
+mod keras_zip;
 mod load;
 mod model;
 pub(crate) mod registry;
