@@ -6,9 +6,30 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 use derin_nn::{KerasModel, Module, Sequential, load_model};
 use derin_tensor::Tensor;
+
+/// Held by every test: loading a `.keras` file extracts a temporary file, and one test
+/// checks that none is left behind.
+static LOCK: Mutex<()> = Mutex::new(());
+
+/// The lock, also after another test failed holding it.
+fn lock() -> MutexGuard<'static, ()> {
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The temporary files `load_model` of a `.keras` file made in this process and left.
+fn leftover_temporaries() -> Vec<PathBuf> {
+    let prefix = format!("derin-{}-", std::process::id());
+    let entries = std::fs::read_dir(std::env::temp_dir()).unwrap();
+    let names = entries.filter_map(|e| e.ok()).map(|e| e.path());
+    names
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(&prefix)))
+        .filter(|p| p.to_string_lossy().ends_with(".weights.h5"))
+        .collect()
+}
 
 /// The five fixtures of reference/keras3_native.py.
 const NAMES: [&str; 5] = ["cnn", "gru", "lstm", "rnn", "bilstm"];
@@ -57,6 +78,7 @@ fn all_weights(m: &Sequential) -> Vec<Vec<f32>> {
 
 #[test]
 fn keras_archives_predict_as_keras() {
+    let _lock = lock();
     for name in NAMES {
         let m = sequential(load_model(fixture(&format!("{name}.keras"))).unwrap());
         let (x, want) = io(name);
@@ -66,6 +88,7 @@ fn keras_archives_predict_as_keras() {
 
 #[test]
 fn keras3_weights_files_load_into_a_model_built_from_the_config() {
+    let _lock = lock();
     for name in NAMES {
         let keras = sequential(load_model(fixture(&format!("{name}.keras"))).unwrap());
         let mut m = Sequential::from_keras_config(&keras.to_keras_config().unwrap()).unwrap();
@@ -81,6 +104,7 @@ fn keras3_weights_files_load_into_a_model_built_from_the_config() {
 /// the files are also left there for `reference/keras3_native.py --check NAME FILE`.
 #[test]
 fn derin_written_files_read_back_bit_identical() {
+    let _lock = lock();
     let d = dir("roundtrip");
     let keep = std::env::var_os("DERIN_KERAS3_OUT").map(PathBuf::from);
     for name in NAMES {
@@ -134,6 +158,7 @@ fn load_error(path: &Path) -> String {
 
 #[test]
 fn malformed_archives_are_errors_naming_what_is_wrong() {
+    let _lock = lock();
     let d = dir("malformed");
     let archive = std::fs::read(fixture("cnn.keras")).unwrap();
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&archive)).unwrap();
@@ -147,14 +172,42 @@ fn malformed_archives_are_errors_naming_what_is_wrong() {
     let gru_weights = std::fs::read(fixture("gru.weights.h5")).unwrap();
     let cases: Vec<(&str, Vec<(&str, &[u8])>, &str)> = vec![
         ("no_config", vec![("model.weights.h5", &weights)], "missing config.json in the .keras archive"),
-        ("bad_json", vec![("config.json", b"{\"class_name\": "), ("model.weights.h5", &weights)], "config.json in the archive is not JSON"),
+        (
+            "bad_json",
+            vec![("config.json", b"{\"class_name\": "), ("model.weights.h5", &weights)],
+            "config.json in the archive is not JSON",
+        ),
         ("no_weights", vec![("config.json", &config)], "missing model.weights.h5 in the .keras archive"),
-        ("garbled", vec![("config.json", &config), ("model.weights.h5", b"not hdf5 at all")], "model.weights.h5 in the archive: cannot open as HDF5"),
-        ("truncated_h5", vec![("config.json", &config), ("model.weights.h5", &weights[..weights.len() / 2])], "model.weights.h5 in the archive"),
-        ("wrong_weights", vec![("config.json", &config), ("model.weights.h5", &gru_weights)], "model.weights.h5 in the archive: group /layers/conv1d holds weights, the model has no layer for it"),
-        ("no_class", vec![("config.json", b"{\"config\": {}}"), ("model.weights.h5", &weights)], "config.json: config key \"class_name\": missing"),
-        ("subclassed", vec![("config.json", b"{\"class_name\": \"MyModel\", \"config\": {}}"), ("model.weights.h5", &weights)], "a MyModel model"),
-        ("functional", vec![("config.json", b"{\"class_name\": \"Functional\", \"config\": {}}"), ("model.weights.h5", &weights)], "a Functional model"),
+        (
+            "garbled",
+            vec![("config.json", &config), ("model.weights.h5", b"not hdf5 at all")],
+            "model.weights.h5 in the archive: cannot open as HDF5",
+        ),
+        (
+            "truncated_h5",
+            vec![("config.json", &config), ("model.weights.h5", &weights[..weights.len() / 2])],
+            "model.weights.h5 in the archive",
+        ),
+        (
+            "wrong_weights",
+            vec![("config.json", &config), ("model.weights.h5", &gru_weights)],
+            "model.weights.h5 in the archive: group /layers/conv1d holds weights, the model has no layer for it",
+        ),
+        (
+            "no_class",
+            vec![("config.json", b"{\"config\": {}}"), ("model.weights.h5", &weights)],
+            "config.json: config key \"class_name\": missing",
+        ),
+        (
+            "subclassed",
+            vec![("config.json", b"{\"class_name\": \"MyModel\", \"config\": {}}"), ("model.weights.h5", &weights)],
+            "a MyModel model",
+        ),
+        (
+            "functional",
+            vec![("config.json", b"{\"class_name\": \"Functional\", \"config\": {}}"), ("model.weights.h5", &weights)],
+            "a Functional model",
+        ),
     ];
     for (case, members, want) in cases {
         let path = d.join(format!("{case}.keras"));
@@ -175,6 +228,7 @@ fn malformed_archives_are_errors_naming_what_is_wrong() {
     zip_of(&d.join("shape.keras"), &[("config.json", text.as_bytes()), ("model.weights.h5", &weights)]);
     let err = load_error(&d.join("shape.keras"));
     assert!(err.contains("/layers/dense/vars/0 has shape [8, 4], dense (Dense) needs [8, 5]"), "{err}");
+    assert_eq!(leftover_temporaries(), Vec::<PathBuf>::new(), "the extracted weights are removed after errors");
     std::fs::remove_dir_all(&d).unwrap();
 }
 
@@ -183,6 +237,7 @@ fn malformed_archives_are_errors_naming_what_is_wrong() {
 /// away from libhdf5.
 #[test]
 fn mutated_archives_never_panic() {
+    let _lock = lock();
     let d = dir("fuzz");
     let archive = std::fs::read(fixture("rnn.keras")).unwrap();
     let path = d.join("m.keras");
@@ -197,11 +252,13 @@ fn mutated_archives_never_panic() {
         }
     }
     assert!(err > 0 && ok + err == archive.len().div_ceil(97), "{ok} loaded, {err} errors");
+    assert_eq!(leftover_temporaries(), Vec::<PathBuf>::new());
     std::fs::remove_dir_all(&d).unwrap();
 }
 
 #[test]
 fn weights_files_that_do_not_fit_are_errors_and_change_nothing() {
+    let _lock = lock();
     let mut m = sequential(load_model(fixture("cnn.keras")).unwrap());
     let before = all_weights(&m);
     let err = m.load_weights(fixture("gru.weights.h5")).unwrap_err().to_string();

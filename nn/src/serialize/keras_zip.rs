@@ -76,7 +76,8 @@ impl KerasArchive {
             return Err(why("no such file".into()));
         }
         let file = File::open(path).map_err(|e| why(format!("cannot open: {e}")))?;
-        let mut zip = zip::ZipArchive::new(file).map_err(|e| why(format!("not a .keras file (not a zip archive): {e}")))?;
+        let mut zip =
+            zip::ZipArchive::new(file).map_err(|e| why(format!("not a .keras file (not a zip archive): {e}")))?;
         let text = {
             let entry = zip.by_name("config.json").map_err(|e| missing(path, "config.json", e))?;
             let mut text = String::new();
@@ -182,7 +183,8 @@ impl Sequential {
             "registered_name": null, "build_config": {"input_shape": batch_shape}, "compile_config": null,
         });
         let metadata = json!({"keras_version": KERAS_VERSION});
-        let (weights, _) = TempFile::create(".weights.h5").map_err(|e| why(format!("cannot create a temporary file: {e}")))?;
+        let (weights, _) =
+            TempFile::create(".weights.h5").map_err(|e| why(format!("cannot create a temporary file: {e}")))?;
         {
             let f = hdf5::File::create(&weights.0).map_err(|e| why(format!("cannot create the weights: {e}")))?;
             self.write_keras3(&f).map_err(&why)?;
@@ -197,11 +199,12 @@ impl Sequential {
         let tmp = TempFile(dir.join(format!(".{name}.{}.tmp", std::process::id())));
         let file = File::create(&tmp.0).map_err(|e| file_error(&tmp.0, format!("cannot create: {e}")))?;
         let mut zip = zip::ZipWriter::new(file);
-        let options =
-            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-        for (member, bytes) in
-            [("metadata.json", metadata.to_string().into_bytes()), ("config.json", config.to_string().into_bytes()), ("model.weights.h5", h5)]
-        {
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        for (member, bytes) in [
+            ("metadata.json", metadata.to_string().into_bytes()),
+            ("config.json", config.to_string().into_bytes()),
+            ("model.weights.h5", h5),
+        ] {
             zip.start_file(member, options)
                 .and_then(|_| zip.write_all(&bytes).map_err(Into::into))
                 .map_err(|e| why(format!("cannot write {member}: {e}")))?;

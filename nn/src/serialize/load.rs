@@ -7,8 +7,8 @@ use derin_tensor::Tensor;
 use crate::error::{Error, Result};
 use crate::functional::Model;
 use crate::module::Module;
-use crate::serialize::keras_zip::{is_keras_zip, load_keras_zip};
 use crate::sequential::Sequential;
+use crate::serialize::keras_zip::{is_keras_zip, load_keras_zip};
 
 /// A model loaded by [`load_model`]: a Keras `Sequential` model or a functional one.
 #[derive(Debug)]
