@@ -8,6 +8,12 @@ Run: ~/.cache/derin-peers/venv-tf/bin/python reference/keras3_native.py [--dump]
        (FILE: a `.weights.h5` Derin wrote for fixture NAME, or a `.keras` Derin wrote:
        Keras loads it and its predictions for `<NAME>_x.npy` are compared with
        `<NAME>_y.npy`; prints the largest difference)
+Derin's files for the check: `DERIN_KERAS3_OUT=DIR cargo test -p derin-nn --test keras3_native
+derin_written` leaves DIR/NAME.weights.h5 (Sequential::save_weights) and DIR/NAME.keras
+(Sequential::save_keras_zip) for every fixture. Checked with Keras 3.15.1 / TF 2.21.0: all
+twelve load in Keras (`load_weights` into the zeroed model, `load_model`) and predict
+exactly `<NAME>_y.npy` (largest difference 0; for `dense`, Keras warns that the file has no
+optimizer variables, as it does for any weights file saved without them).
 
 Models (all weights random, BatchNormalization's moving statistics included, so that
 layouts and orders matter):
@@ -18,6 +24,8 @@ layouts and orders matter):
   lstm:   Input(6) Embedding(12,4) LSTM(3) Dense(2)
   rnn:    Input(6) Embedding(12,4) SimpleRNN(3) Dense(2)
   bilstm: Input(5,3) Bidirectional(LSTM(3)) Dense(2)
+  dense:  Input(4) Dense(3,tanh) Dense(2), compiled (Adam, mse) and trained one step, so both
+          files also hold `optimizer/vars` and config.json a `compile_config` (Derin ignores both)
 Inputs: x[i] = sin(0.37*i + 0.1) row-major (token ids: (7*i) mod 12).
 """
 import os
@@ -50,7 +58,10 @@ def models():
     lstm = keras.Sequential([keras.Input((6,)), L.Embedding(12, 4), L.LSTM(3), L.Dense(2)], name="lstm")
     rnn = keras.Sequential([keras.Input((6,)), L.Embedding(12, 4), L.SimpleRNN(3), L.Dense(2)], name="rnn")
     bilstm = keras.Sequential([keras.Input((5, 3)), L.Bidirectional(L.LSTM(3)), L.Dense(2)], name="bilstm")
-    return {"cnn": (cnn, 2), "gru": (gru, 2), "lstm": (lstm, 3), "rnn": (rnn, 3), "bilstm": (bilstm, 2)}
+    dense = keras.Sequential([keras.Input((4,)), L.Dense(3, activation="tanh"), L.Dense(2)], name="dense")
+    dense.compile(optimizer="adam", loss="mse")
+    return {"cnn": (cnn, 2), "gru": (gru, 2), "lstm": (lstm, 3), "rnn": (rnn, 3), "bilstm": (bilstm, 2),
+            "dense": (dense, 2)}
 
 
 def inputs(model, n, tokens):
@@ -93,6 +104,8 @@ for name, (model, n) in models().items():
             v = rng.uniform(0.5, 1.5, w.shape)
         w.assign(v.astype(np.float32))
     x = inputs(model, n, name in ("lstm", "rnn"))
+    if model.compiled:
+        model.train_on_batch(x, np.ones((n,) + tuple(model.output_shape[1:]), np.float32))
     y = model.predict(x, verbose=0).astype(np.float32)
     model.save(os.path.join(OUT, f"{name}.keras"))
     model.save_weights(os.path.join(OUT, f"{name}.weights.h5"))

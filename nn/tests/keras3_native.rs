@@ -31,8 +31,9 @@ fn leftover_temporaries() -> Vec<PathBuf> {
         .collect()
 }
 
-/// The five fixtures of reference/keras3_native.py.
-const NAMES: [&str; 5] = ["cnn", "gru", "lstm", "rnn", "bilstm"];
+/// The fixtures of reference/keras3_native.py (`dense` is compiled: its files hold
+/// optimizer variables and a `compile_config`, which are ignored).
+const NAMES: [&str; 6] = ["cnn", "gru", "lstm", "rnn", "bilstm", "dense"];
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keras3").join(name)
