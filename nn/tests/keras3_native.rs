@@ -130,6 +130,10 @@ fn derin_written_files_read_back_bit_identical() {
             std::fs::copy(&archive, out.join(format!("{name}.keras"))).unwrap();
         }
     }
+    // A save that cannot be written is an error.
+    let m = sequential(load_model(fixture("dense.keras")).unwrap());
+    let err = m.save_keras_zip("/nonexistent/dir/m.keras").unwrap_err().to_string();
+    assert!(err.starts_with("/nonexistent/dir/m.keras: cannot create a temporary file in /nonexistent/dir"), "{err}");
     // The Keras 3 group names: the second layer of a class is numbered.
     let file = hdf5_metno::File::open(d.join("cnn.weights.h5")).unwrap();
     for path in ["layers/conv2d_1/vars/1", "layers/dense_1/vars/0", "layers/batch_normalization/vars/3"] {

@@ -36,14 +36,20 @@ pub(crate) fn is_keras_zip(path: &Path) -> bool {
 struct TempFile(PathBuf);
 
 impl TempFile {
-    /// Creates the (empty) file, named `derin-<pid>-<n>-<nanos><suffix>`.
-    fn create(suffix: &str) -> std::io::Result<(Self, File)> {
+    /// Creates the (empty) file `<dir>/<prefix><pid>-<n>-<nanos><suffix>`, a name no
+    /// other call (in any process) uses.
+    fn create_in(dir: &Path, prefix: &str, suffix: &str) -> std::io::Result<(Self, File)> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("derin-{}-{n}-{nanos}{suffix}", std::process::id()));
+        let path = dir.join(format!("{prefix}{}-{n}-{nanos}{suffix}", std::process::id()));
         let file = OpenOptions::new().write(true).create_new(true).open(&path)?;
         Ok((TempFile(path), file))
+    }
+
+    /// Creates a file `derin-…<suffix>` in the system's temporary directory.
+    fn create(suffix: &str) -> std::io::Result<(Self, File)> {
+        Self::create_in(&std::env::temp_dir(), "derin-", suffix)
     }
 }
 
@@ -196,8 +202,8 @@ impl Sequential {
             _ => PathBuf::from("."),
         };
         let name = path.file_name().ok_or_else(|| why("not a file name".into()))?.to_string_lossy().to_string();
-        let tmp = TempFile(dir.join(format!(".{name}.{}.tmp", std::process::id())));
-        let file = File::create(&tmp.0).map_err(|e| file_error(&tmp.0, format!("cannot create: {e}")))?;
+        let (tmp, file) = TempFile::create_in(&dir, &format!(".{name}."), ".tmp")
+            .map_err(|e| why(format!("cannot create a temporary file in {}: {e}", dir.display())))?;
         let mut zip = zip::ZipWriter::new(file);
         let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
         for (member, bytes) in [
