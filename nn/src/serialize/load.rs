@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::functional::Model;
 use crate::module::Module;
 use crate::sequential::Sequential;
+use crate::serialize::keras_zip::{is_keras_zip, load_keras_zip};
 
 /// A model loaded by [`load_model`]: a Keras `Sequential` model or a functional one.
 #[derive(Debug)]
@@ -63,7 +64,10 @@ impl KerasModel {
 }
 
 /// Loads a Keras model file: a full-model `.h5` written by Keras 3 or Keras 2 / tf.keras
-/// (`model.save("m.h5")`), or Derin's own `save`. Sequential and functional models.
+/// (`model.save("m.h5")`), or Derin's own `save`; or a Keras 3 `.keras` file
+/// (`model.save("m.keras")`, told by its extension or its zip magic), whose
+/// `model.weights.h5` is extracted to a temporary file, removed afterwards. Sequential
+/// and functional models.
 ///
 /// # Errors
 /// [`Error::File`] naming what is wrong with the file; [`Error::Config`] naming the
@@ -74,5 +78,9 @@ impl KerasModel {
 /// assert_eq!(err.to_string(), "/nonexistent/model.h5: no such file");
 /// ```
 pub fn load_model(path: impl AsRef<Path>) -> Result<KerasModel> {
+    let path = path.as_ref();
+    if is_keras_zip(path) {
+        return load_keras_zip(path);
+    }
     Ok(KerasModel::Sequential(Sequential::load(path)?))
 }

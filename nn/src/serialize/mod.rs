@@ -52,6 +52,19 @@
 //! to restore) and the model's own generator used by `train_on_batch` and for drawing new
 //! weights (a loaded model starts it from seed 0).
 //!
+//! # Keras 3's native formats
+//! Keras 3's own weights file (`model.save_weights("x.weights.h5")`) keeps each layer's
+//! variables under `/layers/<class in snake case, numbered per class>/vars/0, 1, …`
+//! (recurrent layers under `…/cell/vars`, `Bidirectional` under
+//! `…/forward_layer/cell/vars` and `…/backward_layer/cell/vars`, BatchNormalization's
+//! moving statistics after gamma and beta), in the same Keras layouts as above.
+//! [`Sequential::load_weights`](crate::Sequential::load_weights) tells the two layouts
+//! apart by the file's content; [`Sequential::save_weights`](crate::Sequential::save_weights)
+//! writes Keras 3's when the path ends in `.weights.h5`. A `.keras` file is a zip archive
+//! of `config.json` (the model's config), `metadata.json` and `model.weights.h5` (Keras
+//! 3's weights layout): [`load_model`] reads it,
+//! [`Sequential::save_keras_zip`](crate::Sequential::save_keras_zip) writes it.
+//!
 //! # Safety of writes and reads
 //! Files are written to a temporary file in the same directory and renamed over the
 //! target when complete: a failing or interrupted save leaves the previous file intact.
@@ -79,6 +92,8 @@
 
 mod config;
 mod h5;
+mod keras3_weights;
+mod keras_zip;
 mod load;
 mod model;
 pub(crate) mod registry;

@@ -16,6 +16,7 @@ use crate::serialize::h5::{
     Why, file_error, open, read_f32, read_i64, read_str, read_str_list, write_atomically, write_f32, write_i64,
     write_str, write_str_list,
 };
+use crate::serialize::keras3_weights::{is_keras3, is_keras3_path};
 use crate::serialize::registry::class_and_config;
 use crate::serialize::training::{
     keras_name, loss_from_keras, metric_from_keras, optimizer_from_hyperparameters, optimizer_from_keras,
@@ -198,7 +199,9 @@ impl Sequential {
     }
 
     /// Saves the weights only, in Keras' legacy weights layout: the `model_weights`
-    /// group of [`save`](Sequential::save) at the file's root. Atomic like `save`.
+    /// group of [`save`](Sequential::save) at the file's root; or, when `path` ends in
+    /// `.weights.h5`, in Keras 3's layout (`model.save_weights("x.weights.h5")`, which
+    /// Keras 3's `load_weights` reads). Atomic like `save`.
     ///
     /// # Errors
     /// [`Error::File`] when the file cannot be written.
@@ -215,12 +218,16 @@ impl Sequential {
     /// ```
     pub fn save_weights(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
+        if is_keras3_path(path) {
+            return write_atomically(path, |f| self.write_keras3(f).map_err(|r| file_error(path, r)));
+        }
         write_atomically(path, |f| self.write_weights(f).map_err(|r| file_error(path, r)))
     }
 
     /// Loads weights into this model from a file written by
     /// [`save_weights`](Sequential::save_weights) or [`save`](Sequential::save) (or
-    /// Keras' legacy h5 `save_weights`/`save`). As Keras, layers are matched in order,
+    /// Keras' legacy h5 `save_weights`/`save`, or Keras 3's `.weights.h5`, told by its
+    /// `layers` group). As Keras, layers are matched in order,
     /// counting only layers with weights, and each layer's weights in order; every shape
     /// is checked before any weight changes.
     ///
@@ -242,6 +249,9 @@ impl Sequential {
         let path = path.as_ref();
         let why = |r: String| file_error(path, r);
         let file = open(path)?;
+        if is_keras3(&file) {
+            return self.read_keras3(&file).map_err(why);
+        }
         let has_names = file.attr_names().map_err(|e| why(e.to_string()))?.iter().any(|n| n.starts_with("layer_names"));
         let group = if has_names || !file.link_exists("model_weights") {
             (*file).clone()
