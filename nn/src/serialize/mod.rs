@@ -81,6 +81,7 @@ mod config;
 mod h5;
 mod load;
 mod model;
+mod predict;
 pub(crate) mod registry;
 mod training;
 
@@ -89,6 +90,7 @@ pub(crate) use config::{
     unserializable,
 };
 pub use load::{KerasModel, load_model};
+pub use predict::{PREDICT_BATCH_SIZE, output_paths, predict_files};
 pub use registry::layer_from_config;
 
 /// The Keras version whose `.h5` layout Derin writes, stored as `keras_version`.
