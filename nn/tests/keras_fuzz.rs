@@ -101,7 +101,9 @@ fn mutate_json(config: &mut Value, rng: &mut Rng) -> String {
     let mut todo = vec![(String::new(), &*config)];
     while let Some((p, v)) = todo.pop() {
         match v {
-            Value::Object(m) => m.iter().for_each(|(k, v)| todo.push((format!("{p}/{}", k.replace('~', "~0").replace('/', "~1")), v))),
+            Value::Object(m) => {
+                m.iter().for_each(|(k, v)| todo.push((format!("{p}/{}", k.replace('~', "~0").replace('/', "~1")), v)))
+            }
             Value::Array(a) => a.iter().enumerate().for_each(|(i, v)| todo.push((format!("{p}/{i}"), v))),
             _ => {}
         }
@@ -159,7 +161,10 @@ fn load_without_panic(path: &Path) -> Result<bool, String> {
     }));
     QUIET.set(false);
     outcome.map_err(|p| {
-        p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default()
+        p.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default()
     })
 }
 
@@ -185,8 +190,7 @@ static LAST: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
 /// Copies `src` to `dst` and applies `mutate` to the copy opened read-write.
 fn mutated(src: &Path, dst: &Path, mutate: impl FnOnce(&hdf5::File)) {
     std::fs::copy(src, dst).unwrap();
-    let f = hdf5::File::open_rw(dst)
-        .unwrap_or_else(|e| panic!("{e} (the case before: {})", LAST.lock().unwrap()));
+    let f = hdf5::File::open_rw(dst).unwrap_or_else(|e| panic!("{e} (the case before: {})", LAST.lock().unwrap()));
     mutate(&f);
 }
 
@@ -231,7 +235,8 @@ fn structural_mutations_never_panic() {
             check(format!("{name}: delete {object}"), &file);
         }
         for ds in &datasets {
-            let data: Vec<f64> = hdf5::File::open(src).unwrap().dataset(ds).unwrap().read_raw::<f64>().unwrap_or_default();
+            let data: Vec<f64> =
+                hdf5::File::open(src).unwrap().dataset(ds).unwrap().read_raw::<f64>().unwrap_or_default();
             let shape = hdf5::File::open(src).unwrap().dataset(ds).unwrap().shape();
             let (parent, leaf) = ds.rsplit_once('/').unwrap_or(("", ds));
             let grown: Vec<usize> = shape.iter().map(|&n| n + 1).collect();
@@ -242,17 +247,32 @@ fn structural_mutations_never_panic() {
                     let g = if parent.is_empty() { f.as_group().unwrap() } else { f.group(parent).unwrap() };
                     let n = data.len();
                     match kind {
-                        "f64" => g.new_dataset::<f64>().shape(shape.clone()).create(leaf).unwrap().write_raw(&data).unwrap(),
+                        "f64" => {
+                            g.new_dataset::<f64>().shape(shape.clone()).create(leaf).unwrap().write_raw(&data).unwrap()
+                        }
                         "i32" => {
                             let v: Vec<i32> = data.iter().map(|&x| x as i32).collect();
                             g.new_dataset::<i32>().shape(shape.clone()).create(leaf).unwrap().write_raw(&v).unwrap()
                         }
-                        "u8" => g.new_dataset::<u8>().shape(shape.clone()).create(leaf).unwrap().write_raw(&vec![1u8; n]).unwrap(),
+                        "u8" => g
+                            .new_dataset::<u8>()
+                            .shape(shape.clone())
+                            .create(leaf)
+                            .unwrap()
+                            .write_raw(&vec![1u8; n])
+                            .unwrap(),
                         "grown" => {
                             let m = grown.iter().product();
-                            g.new_dataset::<f32>().shape(grown.clone()).create(leaf).unwrap().write_raw(&vec![0.5f32; m]).unwrap()
+                            g.new_dataset::<f32>()
+                                .shape(grown.clone())
+                                .create(leaf)
+                                .unwrap()
+                                .write_raw(&vec![0.5f32; m])
+                                .unwrap()
                         }
-                        "flat" => g.new_dataset::<f32>().shape([n]).create(leaf).unwrap().write_raw(&vec![0.5f32; n]).unwrap(),
+                        "flat" => {
+                            g.new_dataset::<f32>().shape([n]).create(leaf).unwrap().write_raw(&vec![0.5f32; n]).unwrap()
+                        }
                         "extra-axis" => {
                             let s = [&shape[..], &[1]].concat();
                             g.new_dataset::<f32>().shape(s).create(leaf).unwrap().write_raw(&vec![0.5f32; n]).unwrap()
@@ -268,9 +288,10 @@ fn structural_mutations_never_panic() {
             }
         }
         // model_config: random JSON edits, truncated text, fixed-length strings.
-        let config: Value =
-            serde_json::from_str(&hdf5::File::open(src).unwrap().attr("model_config").unwrap().read_scalar::<VarLenUnicode>().unwrap())
-                .unwrap();
+        let config: Value = serde_json::from_str(
+            &hdf5::File::open(src).unwrap().attr("model_config").unwrap().read_scalar::<VarLenUnicode>().unwrap(),
+        )
+        .unwrap();
         for _ in 0..150 {
             let mut edited = config.clone();
             let mut what = Vec::new();
@@ -312,10 +333,10 @@ fn structural_mutations_never_panic() {
 /// names, and does nothing without it.
 #[test]
 fn byte_level_child() {
-    if let Some(path) = std::env::var_os(CHILD_FILE) {
-        if let Ok(m) = load_model(PathBuf::from(path)) {
-            predict_zeros(&m);
-        }
+    if let Some(path) = std::env::var_os(CHILD_FILE)
+        && let Ok(m) = load_model(PathBuf::from(path))
+    {
+        predict_zeros(&m);
     }
 }
 

@@ -106,7 +106,9 @@ fn wrong_inputs_are_errors_naming_both_shapes() {
     assert!(err.contains("x.npy: not a .npy file Derin can read: bad magic string"), "{err}");
     let err = predict_files(&model, &[d.join("missing.npy")], d.join("y.npy")).unwrap_err().to_string();
     assert!(err.contains("missing.npy") && err.contains("No such file"), "{err}");
-    assert!(predict_files(d.join("missing.h5"), &[&x], d.join("y.npy")).unwrap_err().to_string().contains("no such file"));
+    assert!(
+        predict_files(d.join("missing.h5"), &[&x], d.join("y.npy")).unwrap_err().to_string().contains("no such file")
+    );
     assert!(!d.join("y.npy").exists());
 }
 

@@ -81,18 +81,22 @@ pub(super) fn hard_tanh(x: &Tensor) -> Tensor {
 
 /// `x` where `|x| > 0.5`, else 0.
 pub(super) fn hard_shrink(x: &Tensor) -> Tensor {
-    x.map_op(
-        "hard_shrink",
-        |x| if x.abs() > SHRINK { x } else { 0.0 },
-        |x, _| if x.abs() > SHRINK { 1.0 } else { 0.0 },
-    )
+    x.map_op("hard_shrink", |x| if x.abs() > SHRINK { x } else { 0.0 }, |x, _| if x.abs() > SHRINK { 1.0 } else { 0.0 })
 }
 
 /// `x ∓ 0.5` where `|x| > 0.5`, else 0.
 pub(super) fn soft_shrink(x: &Tensor) -> Tensor {
     x.map_op(
         "soft_shrink",
-        |x| if x > SHRINK { x - SHRINK } else if x < -SHRINK { x + SHRINK } else { 0.0 },
+        |x| {
+            if x > SHRINK {
+                x - SHRINK
+            } else if x < -SHRINK {
+                x + SHRINK
+            } else {
+                0.0
+            }
+        },
         |x, _| if x.abs() > SHRINK { 1.0 } else { 0.0 },
     )
 }
@@ -111,8 +115,24 @@ pub(super) fn log_sigmoid(x: &Tensor) -> Tensor {
 pub(super) fn sparse_plus(x: &Tensor) -> Tensor {
     x.map_op(
         "sparse_plus",
-        |x| if x <= -1.0 { 0.0 } else if x >= 1.0 { x } else { (x + 1.0) * (x + 1.0) / 4.0 },
-        |x, _| if x <= -1.0 { 0.0 } else if x >= 1.0 { 1.0 } else { (x + 1.0) / 2.0 },
+        |x| {
+            if x <= -1.0 {
+                0.0
+            } else if x >= 1.0 {
+                x
+            } else {
+                (x + 1.0) * (x + 1.0) / 4.0
+            }
+        },
+        |x, _| {
+            if x <= -1.0 {
+                0.0
+            } else if x >= 1.0 {
+                1.0
+            } else {
+                (x + 1.0) / 2.0
+            }
+        },
     )
 }
 

@@ -9,6 +9,7 @@ const X: [f32; 10] = [-3.5, -1.2, -0.7, -0.3, 0.0, 0.2, 0.6, 1.5, 3.1, 7.0];
 
 /// `keras.activations.get(name)(X)`, Keras 3.15.1 (TensorFlow 2.21.0 backend, NumPy 2.4.6).
 #[rustfmt::skip]
+#[allow(clippy::excessive_precision, clippy::approx_constant)] // Keras' digits, as printed
 const KERAS3: &[(&str, &[f32])] = &[
     ("celu", &[-0.96980262, -0.69880581, -0.50341469, -0.25918177, 0.0, 0.2, 0.60000002, 1.5, 3.0999999, 7.0]),
     ("elu", &[-0.96980262, -0.69880581, -0.50341469, -0.2591818, 0.0, 0.2, 0.60000002, 1.5, 3.0999999, 7.0]),
@@ -43,6 +44,7 @@ const KERAS3: &[(&str, &[f32])] = &[
 
 /// The same with tf-keras 2.21.0 (`TF_USE_LEGACY_KERAS=1`), TensorFlow 2.21.0.
 #[rustfmt::skip]
+#[allow(clippy::excessive_precision, clippy::approx_constant)]
 const KERAS2: &[(&str, &[f32])] = &[
     ("elu", &[-0.96980262, -0.69880581, -0.50341469, -0.2591818, 0.0, 0.2, 0.60000002, 1.5, 3.0999999, 7.0]),
     ("exponential", &[0.030197384, 0.30119419, 0.49658531, 0.7408182, 1.0, 1.2214028, 1.8221189, 4.481689, 22.197948, 1096.6332]),

@@ -91,7 +91,11 @@ impl Dtype {
                 (Kind::Float, _) => {
                     let wide = f64::from_le_bytes(self.little::<8>(word));
                     let narrow = wide as f32;
-                    if wide.is_finite() && narrow.is_infinite() { Err((position, wide.to_string())) } else { Ok(narrow) }
+                    if wide.is_finite() && narrow.is_infinite() {
+                        Err((position, wide.to_string()))
+                    } else {
+                        Ok(narrow)
+                    }
                 }
                 _ => {
                     let value = self.integer(word);

@@ -312,7 +312,10 @@ fn read_as_f32_reads_numpy_token_files() {
     let tokens = read_as_f32(fixture("i4_tokens_2x3.npy")).unwrap();
     assert_eq!(tokens, array(&[2, 3], vec![4.0, 0.0, 7.0, 16_777_216.0, -16_777_216.0, 9.0]));
     let error = read_as_f32(fixture("i8_ids_beyond_f32.npy")).unwrap_err().to_string();
-    assert!(error.contains("i8_ids_beyond_f32.npy") && error.contains("value 16777217 (int64) at flat index 4"), "{error}");
+    assert!(
+        error.contains("i8_ids_beyond_f32.npy") && error.contains("value 16777217 (int64) at flat index 4"),
+        "{error}"
+    );
     assert_eq!(read_as_f32(fixture("u1_image_2x2x3.npy")).unwrap(), read_f32(fixture("u1_image_2x2x3.npy")).unwrap());
     assert_eq!(read_as_f32(fixture("f4_fortran_2x3.npy")).unwrap(), read_f32(fixture("f4_fortran_2x3.npy")).unwrap());
     let labels = read_as_f32(fixture("i8_labels.npy")).unwrap_err().to_string();
