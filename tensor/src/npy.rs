@@ -142,7 +142,7 @@ pub fn read_usize(path: impl AsRef<Path>) -> Result<ArrayD<usize>> {
 /// bytes.extend((16_777_217i64).to_le_bytes());
 /// std::fs::write(&path, &bytes).unwrap();
 /// let error = npy::read_as_f32(&path).unwrap_err().to_string();
-/// assert!(error.contains("value 16777217 at flat index 2"), "{error}");
+/// assert!(error.contains("value 16777217 (int64) at flat index 2"), "{error}");
 /// assert_eq!(npy::read_f32(&path)?[[0, 2]], 16_777_216.0);
 /// std::fs::remove_file(&path).unwrap();
 /// # Ok::<(), derin_tensor::Error>(())
