@@ -41,13 +41,14 @@ use crate::serialize::{KerasConfig, base_config};
 /// | `SparsePlus` | 0, `(x + 1)²/4` on (−1, 1), `x` | [0, ∞) | a softplus with exact zeros |
 /// | `SparseSigmoid` | `clip((x + 1)/2, 0, 1)` | [0, 1] | a sigmoid with exact 0 and 1 |
 /// | `Squareplus` | `(x + √(x² + 4)) / 2` | (0, ∞) | a softplus without exp/log |
+/// | `Sparsemax` | `max(xᵢ − τ, 0)`, sums to 1 (last axis) | [0, 1] | sparse probabilities |
 ///
 /// Keras names them all (`"selu"`, `"hard_sigmoid"`, …, see [`Activation::from_keras_name`]);
 /// Keras' `"celu"` (α = 1) is `Elu(1.0)`. Keras' `"hard_sigmoid"` changed formula between
 /// Keras 2 (`0.2x + 0.5`) and Keras 3 (`(x + 3)/6`): the name gives the Keras 3 one, and
 /// `HardSigmoidKeras2` is the Keras 2 one for models whose file says they come from Keras 2.
-/// Not here: Keras' `glu` (halves the last axis), `sparsemax` and `threshold` (needs
-/// arguments a name cannot give).
+/// Not here: Keras' `glu` (halves the last axis) and `threshold` (needs arguments a name
+/// cannot give).
 ///
 /// ```
 /// use derin_nn::Activation;
@@ -115,6 +116,8 @@ pub enum Activation {
     SparseSigmoid,
     /// `(x + √(x² + 4)) / 2` (Keras' `b = 4`).
     Squareplus,
+    /// Sparsemax over the last axis: the projection onto the probability simplex.
+    Sparsemax,
 }
 
 impl Activation {
@@ -155,6 +158,7 @@ impl Activation {
             Activation::SparsePlus => more::sparse_plus(x),
             Activation::SparseSigmoid => more::sparse_sigmoid(x),
             Activation::Squareplus => more::squareplus(x),
+            Activation::Sparsemax => more::sparsemax(x),
         }
     }
 
@@ -197,6 +201,7 @@ impl Activation {
             Activation::SparsePlus => "sparse_plus",
             Activation::SparseSigmoid => "sparse_sigmoid",
             Activation::Squareplus => "squareplus",
+            Activation::Sparsemax => "sparsemax",
             // Keras 3 files say "hard_sigmoid" for the other formula.
             Activation::LeakyRelu(_) | Activation::Elu(_) | Activation::HardSigmoidKeras2 => return None,
         })
@@ -204,7 +209,7 @@ impl Activation {
 
     /// The activation Keras 3 calls `name` (`"swish"` is `silu`, `"hard_swish"` is
     /// `hard_silu`, `"celu"` with its α = 1 is `elu`), if Derin has it. Every name of
-    /// Keras 3.15's `keras.activations` but `glu`, `sparsemax` and `threshold`, and every
+    /// Keras 3.15's `keras.activations` but `glu` and `threshold`, and every
     /// name of tf-keras 2.21 (whose `"hard_sigmoid"` is [`Activation::HardSigmoidKeras2`]).
     ///
     /// ```
@@ -213,7 +218,7 @@ impl Activation {
     /// assert_eq!(Activation::from_keras_name("elu"), Some(Activation::Elu(1.0)));
     /// assert_eq!(Activation::from_keras_name("selu"), Some(Activation::Selu));
     /// assert_eq!(Activation::from_keras_name("hard_sigmoid"), Some(Activation::HardSigmoid));
-    /// assert_eq!(Activation::from_keras_name("sparsemax"), None);
+    /// assert_eq!(Activation::from_keras_name("glu"), None);
     /// ```
     pub fn from_keras_name(name: &str) -> Option<Activation> {
         Some(match name {
@@ -244,6 +249,7 @@ impl Activation {
             "sparse_plus" => Activation::SparsePlus,
             "sparse_sigmoid" => Activation::SparseSigmoid,
             "squareplus" => Activation::Squareplus,
+            "sparsemax" => Activation::Sparsemax,
             _ => return None,
         })
     }

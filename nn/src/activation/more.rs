@@ -149,3 +149,42 @@ pub(super) fn squareplus(x: &Tensor) -> Tensor {
         |x, _| (1.0 + x / (x * x + SQUAREPLUS_B).sqrt()) / 2.0,
     )
 }
+
+/// Sparsemax over the last axis (Martins & Astudillo 2016): the Euclidean projection of
+/// each row onto the probability simplex, `max(x − τ, 0)` with `τ` such that the row sums
+/// to 1. Its gradient is `g − mean(g over the support)` on the support, 0 elsewhere.
+pub(super) fn sparsemax(x: &Tensor) -> Tensor {
+    let mut out = x.array().as_standard_layout().into_owned();
+    let n = out.shape().last().copied().unwrap_or(1).max(1);
+    if let Some(values) = out.as_slice_mut() {
+        values.chunks_mut(n).for_each(project_onto_simplex);
+    }
+    Tensor::from_op("sparsemax", out, &[x], move |ctx| {
+        let mut dx = ctx.grad.as_standard_layout().into_owned();
+        let y = ctx.output.as_standard_layout();
+        if let (Some(dx), Some(y)) = (dx.as_slice_mut(), y.as_slice()) {
+            for (d, y) in dx.chunks_mut(n).zip(y.chunks(n)) {
+                let support = y.iter().filter(|&&v| v > 0.0).count().max(1);
+                let mean = d.iter().zip(y).filter(|(_, v)| **v > 0.0).map(|(g, _)| g).sum::<f32>() / support as f32;
+                d.iter_mut().zip(y).for_each(|(g, &v)| *g = if v > 0.0 { *g - mean } else { 0.0 });
+            }
+        }
+        vec![Some(dx)]
+    })
+}
+
+/// `row ← max(row − τ, 0)`, `τ = (Σ of the k largest − 1)/k` for the largest `k` with
+/// `1 + k·z₍ₖ₎ > Σ of the k largest` (`z` sorted in decreasing order).
+fn project_onto_simplex(row: &mut [f32]) {
+    let mut sorted = row.to_vec();
+    sorted.sort_by(|a, b| b.total_cmp(a));
+    let (mut sum, mut support_sum, mut k) = (0.0f32, 0.0f32, 1usize);
+    for (i, &z) in sorted.iter().enumerate() {
+        sum += z;
+        if 1.0 + (i + 1) as f32 * z > sum {
+            (support_sum, k) = (sum, i + 1);
+        }
+    }
+    let tau = (support_sum - 1.0) / k as f32;
+    row.iter_mut().for_each(|v| *v = (*v - tau).max(0.0));
+}

@@ -36,6 +36,7 @@ const KERAS3: &[(&str, &[f32])] = &[
     ("softsign", &[-0.77777779, -0.54545456, -0.41176468, -0.23076925, 0.0, 0.16666666, 0.375, 0.60000002, 0.75609756, 0.875]),
     ("sparse_plus", &[0.0, 0.0, 0.022500003, 0.12249999, 0.25, 0.36000004, 0.64000005, 1.5, 3.0999999, 7.0]),
     ("sparse_sigmoid", &[0.0, 0.0, 0.15000001, 0.34999999, 0.5, 0.60000002, 0.80000001, 1.0, 1.0, 1.0]),
+    ("sparsemax", &[0.0, 0.0, 0.0, 0.34999996, 0.64999998, 0.0, 0.0, 0.0, 0.0, 1.0]),
     ("squareplus", &[0.26556444, 0.56619036, 0.709481, 0.86118746, 1.0, 1.1049876, 1.3440306, 2.0, 3.3945866, 7.1400547]),
     ("swish", &[-0.10259281, -0.27777025, -0.23226854, -0.12766723, 0.0, 0.10996679, 0.38739383, 1.2263616, 2.9663675, 6.9936228]),
     ("tanh", &[-0.99817795, -0.8336547, -0.60436773, -0.29131263, 0.0, 0.19737533, 0.53704959, 0.90514833, 0.99594945, 0.99999833]),
@@ -67,7 +68,7 @@ const KERAS2: &[(&str, &[f32])] = &[
 ];
 
 /// Every variant, with the slopes Keras' names give.
-pub(super) const ALL: [Activation; 27] = [
+pub(super) const ALL: [Activation; 28] = [
     Activation::Linear,
     Activation::Relu,
     Activation::Sigmoid,
@@ -95,6 +96,7 @@ pub(super) const ALL: [Activation; 27] = [
     Activation::SparsePlus,
     Activation::SparseSigmoid,
     Activation::Squareplus,
+    Activation::Sparsemax,
 ];
 
 fn assert_matches(a: Activation, keras: &[f32], source: &str) {
@@ -110,8 +112,8 @@ fn every_keras3_name_loads_and_matches_keras() {
         let a = Activation::from_keras_name(name).unwrap_or_else(|| panic!("{name} does not load"));
         assert_matches(a, keras, "Keras 3");
     }
-    // The names Derin lacks: glu changes the shape, threshold needs arguments, sparsemax.
-    for name in ["glu", "threshold", "sparsemax", "no_such_thing"] {
+    // The names Derin lacks: glu changes the shape, threshold needs arguments.
+    for name in ["glu", "threshold", "no_such_thing"] {
         assert_eq!(Activation::from_keras_name(name), None, "{name}");
     }
 }
@@ -153,4 +155,27 @@ fn every_activation_has_a_correct_gradient_away_from_kinks() {
         let x = if a == Activation::Exponential { x.mul_scalar(0.3) } else { x.clone() };
         check_gradients(|xs| (a.apply(&xs[0]) * &w).sum_all(), &[x]).unwrap_or_else(|e| panic!("{a:?}: {e}"));
     }
+}
+
+#[test]
+fn sparsemax_projects_rows_onto_the_simplex() {
+    // Row [1, 0.5, -2]: k = 2 (1 + 2·0.5 = 2 > 1.5, 1 + 3·(−2) < −0.5), τ = (1.5 − 1)/2 = 0.25,
+    // so [0.75, 0.25, 0]. Row [3, 0, 0]: k = 1, τ = 2, so [1, 0, 0].
+    let x = Tensor::from_vec(vec![1.0, 0.5, -2.0, 3.0, 0.0, 0.0], &[2, 3]);
+    assert_eq!(Activation::Sparsemax.apply(&x).to_vec(), vec![0.75, 0.25, 0.0, 1.0, 0.0, 0.0]);
+    // Gradient on the support {0, 1} of row 0: g − mean(g on support), 0 elsewhere.
+    let w = Tensor::from_vec(vec![0.3, -1.1, 0.7, 1.5, -0.4, 0.2], &[2, 3]);
+    check_gradients(|xs| (Activation::Sparsemax.apply(&xs[0]) * &w).sum_all(), &[x]).unwrap();
+}
+
+#[test]
+fn activation_layers_and_dense_load_every_name() {
+    use crate::serialize::layer_from_config;
+    let layer = layer_from_config("Activation", &serde_json::json!({"name": "a", "activation": "hard_swish"})).unwrap();
+    assert_eq!(layer.keras_config().unwrap()["activation"], "hard_silu");
+    let dense =
+        layer_from_config("Dense", &serde_json::json!({"name": "d", "units": 2, "activation": "mish"})).unwrap();
+    assert_eq!(dense.keras_config().unwrap()["activation"], "mish");
+    let err = layer_from_config("Activation", &serde_json::json!({"name": "a", "activation": "glu"})).err().unwrap();
+    assert_eq!(err.to_string(), "a (Activation): config key \"activation\": unknown activation \"glu\"");
 }
