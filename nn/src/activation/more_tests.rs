@@ -179,3 +179,32 @@ fn activation_layers_and_dense_load_every_name() {
     let err = layer_from_config("Activation", &serde_json::json!({"name": "a", "activation": "glu"})).err().unwrap();
     assert_eq!(err.to_string(), "a (Activation): config key \"activation\": unknown activation \"glu\"");
 }
+
+#[test]
+fn keras2_files_load_hard_sigmoid_with_keras2_formula() {
+    use crate::{Dense, Sequential};
+    use hdf5_metno as hdf5;
+    let path = std::env::temp_dir().join(format!("derin-hard-sigmoid-keras2-{}.h5", std::process::id()));
+    let m = Sequential::new(&[2]).add(Dense::new(3, Activation::HardSigmoid)).unwrap();
+    m.save(&path).unwrap();
+    let activation = |m: &Sequential| m.layers()[0].keras_config().unwrap()["activation"].clone();
+    let back = Sequential::load(&path).unwrap();
+    assert_eq!(activation(&back), "hard_sigmoid"); // a Keras 3 file: relu6(x + 3)/6
+    // The same file as Keras 2 (tf-keras) writes it: 0.2x + 0.5, which has no Keras 3 name.
+    {
+        let f = hdf5::File::open_rw(&path).unwrap();
+        f.delete_attr("keras_version").unwrap();
+        let v: hdf5::types::VarLenUnicode = "2.21.0".parse().unwrap();
+        f.new_attr::<hdf5::types::VarLenUnicode>().create("keras_version").unwrap().write_scalar(&v).unwrap();
+    }
+    let keras2 = Sequential::load(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let err = keras2.layers()[0].keras_config().unwrap_err().to_string();
+    assert!(err.contains("activation HardSigmoidKeras2 has no Keras name"), "{err}");
+    let x = Tensor::from_vec(vec![1.0, -0.5], &[1, 2]);
+    let z = x.matmul(&keras2.layers()[0].weights()[0].value()).to_vec();
+    let y = keras2.predict(&x, 1).unwrap().to_vec();
+    for (y, z) in y.iter().zip(&z) {
+        assert!((y - (0.2 * z + 0.5).clamp(0.0, 1.0)).abs() < 1e-6, "{y} vs hard_sigmoid_keras2({z})");
+    }
+}

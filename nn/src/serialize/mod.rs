@@ -86,8 +86,8 @@ pub(crate) mod registry;
 mod training;
 
 pub(crate) use config::{
-    KerasConfig, base_config, data_format_value, f32_value, initializer, padding1d_value, padding2d_value,
-    unserializable,
+    KerasConfig, base_config, data_format_value, f32_value, initializer, mark_keras2_activations, padding1d_value,
+    padding2d_value, unserializable,
 };
 pub use load::{KerasModel, load_model};
 pub use predict::{PREDICT_BATCH_SIZE, output_paths, predict_files};
