@@ -22,7 +22,7 @@ def save(name, array, version=None):
     else:
         with open(path, "wb") as f:
             np.lib.format.write_array(f, array, version=version)
-    print(f"{path}: dtype={array.dtype.str} shape={array.shape} "
+    print(f"NumPy {np.__version__}: {path}: dtype={array.dtype.str} shape={array.shape} "
           f"fortran={np.isfortran(array)} version={version or 'default'}")
 
 
@@ -46,6 +46,10 @@ def main():
     # Format versions 2.0 and 3.0 of the same float32 vector.
     save("f4_v2.npy", np.array([1.5, -2.5, 4.0], dtype="<f4"), version=(2, 0))
     save("f4_v3.npy", np.array([1.5, -2.5, 4.0], dtype="<f4"), version=(3, 0))
+    # Token ids for npy::read_as_f32: int32 within ±2^24 (exact in float32, both limits included),
+    # and int64 with 2^24 + 1 at flat index 4 (no float32 holds it: an error).
+    save("i4_tokens_2x3.npy", np.array([[4, 0, 7], [16777216, -16777216, 9]], dtype="<i4"))
+    save("i8_ids_beyond_f32.npy", np.array([[1, 2, 3], [4, 16777217, 5]], dtype="<i8"))
 
 
 if __name__ == "__main__":

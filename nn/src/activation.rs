@@ -1,5 +1,9 @@
 //! Activation functions: the `Activation` enum, used as a layer option and as a layer.
 
+mod more;
+#[cfg(test)]
+mod more_tests;
+
 use derin_tensor::Tensor;
 
 use crate::error::{Error, Result};
@@ -19,6 +23,32 @@ use crate::serialize::{KerasConfig, base_config};
 /// | `Elu(α)` | `x` if `x > 0`, else `α(eˣ − 1)` | (−α, ∞) | against dying ReLUs, smoother (α = 1) |
 /// | `Gelu` | `x·Φ(x)` | ≈ [−0.17, ∞) | transformers |
 /// | `Silu` | `x·σ(x)` (swish) | ≈ [−0.28, ∞) | deep CNNs (EfficientNet) |
+/// | `Selu` | `1.0507·elu(x, 1.6733)` | (−1.76, ∞) | self-normalizing MLPs |
+/// | `Softplus` | `ln(1 + eˣ)` | (0, ∞) | a smooth ReLU; positive outputs |
+/// | `Softsign` | `x / (1 + |x|)` | (−1, 1) | a slower-saturating tanh |
+/// | `Exponential` | `eˣ` | (0, ∞) | positive outputs (rates) |
+/// | `Relu6` | `min(max(0, x), 6)` | [0, 6] | mobile networks |
+/// | `HardSigmoid` | `relu6(x + 3) / 6` (Keras 3) | [0, 1] | a cheap sigmoid |
+/// | `HardSigmoidKeras2` | `clip(0.2x + 0.5, 0, 1)` (Keras 2) | [0, 1] | old Keras 2 models |
+/// | `HardSilu` | `x·relu6(x + 3) / 6` (hard swish) | [−0.375, ∞) | MobileNetV3 |
+/// | `Mish` | `x·tanh(softplus(x))` | ≈ [−0.31, ∞) | YOLOv4-style CNNs |
+/// | `LogSoftmax` | `xᵢ − ln Σⱼ eˣʲ` (last axis) | (−∞, 0] | log-probabilities |
+/// | `LogSigmoid` | `ln σ(x)` | (−∞, 0) | log-probabilities of binary outputs |
+/// | `HardTanh` | `clip(x, −1, 1)` | [−1, 1] | a cheap tanh |
+/// | `HardShrink` | `x` if `|x| > 0.5`, else 0 | ℝ | sparse codes |
+/// | `SoftShrink` | `x ∓ 0.5` if `|x| > 0.5`, else 0 | ℝ | sparse codes |
+/// | `TanhShrink` | `x − tanh(x)` | ℝ | sparse codes |
+/// | `SparsePlus` | 0, `(x + 1)²/4` on (−1, 1), `x` | [0, ∞) | a softplus with exact zeros |
+/// | `SparseSigmoid` | `clip((x + 1)/2, 0, 1)` | [0, 1] | a sigmoid with exact 0 and 1 |
+/// | `Squareplus` | `(x + √(x² + 4)) / 2` | (0, ∞) | a softplus without exp/log |
+/// | `Sparsemax` | `max(xᵢ − τ, 0)`, sums to 1 (last axis) | [0, 1] | sparse probabilities |
+///
+/// Keras names them all (`"selu"`, `"hard_sigmoid"`, …, see [`Activation::from_keras_name`]);
+/// Keras' `"celu"` (α = 1) is `Elu(1.0)`. Keras' `"hard_sigmoid"` changed formula between
+/// Keras 2 (`0.2x + 0.5`) and Keras 3 (`(x + 3)/6`): the name gives the Keras 3 one, and
+/// `HardSigmoidKeras2` is the Keras 2 one for models whose file says they come from Keras 2.
+/// Not here: Keras' `glu` (halves the last axis) and `threshold` (needs arguments a name
+/// cannot give).
 ///
 /// ```
 /// use derin_nn::Activation;
@@ -50,6 +80,44 @@ pub enum Activation {
     Gelu,
     /// Sigmoid-weighted linear unit (swish).
     Silu,
+    /// Scaled exponential linear unit, Keras' α = 1.67326324 and scale 1.05070098.
+    Selu,
+    /// `ln(1 + eˣ)`.
+    Softplus,
+    /// `x / (1 + |x|)`.
+    Softsign,
+    /// `eˣ`.
+    Exponential,
+    /// ReLU capped at 6.
+    Relu6,
+    /// Keras 3's hard sigmoid, `relu6(x + 3) / 6`.
+    HardSigmoid,
+    /// Keras 2's (tf-keras') hard sigmoid, `clip(0.2x + 0.5, 0, 1)`.
+    HardSigmoidKeras2,
+    /// Hard SiLU (hard swish), `x·relu6(x + 3) / 6`.
+    HardSilu,
+    /// `x·tanh(softplus(x))`.
+    Mish,
+    /// Log-softmax over the last axis.
+    LogSoftmax,
+    /// `ln σ(x)`.
+    LogSigmoid,
+    /// `clip(x, −1, 1)`.
+    HardTanh,
+    /// `x` where `|x| > 0.5`, else 0.
+    HardShrink,
+    /// `x − 0.5·sign(x)` where `|x| > 0.5`, else 0.
+    SoftShrink,
+    /// `x − tanh(x)`.
+    TanhShrink,
+    /// 0 for `x ≤ −1`, `(x + 1)²/4` on (−1, 1), `x` for `x ≥ 1`.
+    SparsePlus,
+    /// `clip((x + 1)/2, 0, 1)`.
+    SparseSigmoid,
+    /// `(x + √(x² + 4)) / 2` (Keras' `b = 4`).
+    Squareplus,
+    /// Sparsemax over the last axis: the projection onto the probability simplex.
+    Sparsemax,
 }
 
 impl Activation {
@@ -72,12 +140,32 @@ impl Activation {
             Activation::Elu(alpha) => x.elu(alpha),
             Activation::Gelu => x.gelu(),
             Activation::Silu => x.silu(),
+            Activation::Selu => more::selu(x),
+            Activation::Softplus => x.softplus(),
+            Activation::Softsign => more::softsign(x),
+            Activation::Exponential => x.exp(),
+            Activation::Relu6 => more::relu6(x),
+            Activation::HardSigmoid => more::hard_sigmoid(x),
+            Activation::HardSigmoidKeras2 => more::hard_sigmoid_keras2(x),
+            Activation::HardSilu => more::hard_silu(x),
+            Activation::Mish => more::mish(x),
+            Activation::LogSoftmax => x.log_softmax(x.ndim().saturating_sub(1)),
+            Activation::LogSigmoid => more::log_sigmoid(x),
+            Activation::HardTanh => more::hard_tanh(x),
+            Activation::HardShrink => more::hard_shrink(x),
+            Activation::SoftShrink => more::soft_shrink(x),
+            Activation::TanhShrink => more::tanh_shrink(x),
+            Activation::SparsePlus => more::sparse_plus(x),
+            Activation::SparseSigmoid => more::sparse_sigmoid(x),
+            Activation::Squareplus => more::squareplus(x),
+            Activation::Sparsemax => more::sparsemax(x),
         }
     }
 
     /// Keras' name for the activation (`"relu"`, `"linear"`, …), as layer configs store
     /// it; `None` for a slope Keras' named functions do not have (Keras' `"leaky_relu"`
-    /// has slope 0.2, `"elu"` α = 1).
+    /// has slope 0.2, `"elu"` α = 1) and for `HardSigmoidKeras2` (Keras 3, whose files
+    /// Derin writes, means `HardSigmoid` by `"hard_sigmoid"`).
     ///
     /// ```
     /// # use derin_nn::Activation;
@@ -96,17 +184,41 @@ impl Activation {
             Activation::Elu(1.0) => "elu",
             Activation::Gelu => "gelu",
             Activation::Silu => "silu",
-            Activation::LeakyRelu(_) | Activation::Elu(_) => return None,
+            Activation::Selu => "selu",
+            Activation::Softplus => "softplus",
+            Activation::Softsign => "softsign",
+            Activation::Exponential => "exponential",
+            Activation::Relu6 => "relu6",
+            Activation::HardSigmoid => "hard_sigmoid",
+            Activation::HardSilu => "hard_silu",
+            Activation::Mish => "mish",
+            Activation::LogSoftmax => "log_softmax",
+            Activation::LogSigmoid => "log_sigmoid",
+            Activation::HardTanh => "hard_tanh",
+            Activation::HardShrink => "hard_shrink",
+            Activation::SoftShrink => "soft_shrink",
+            Activation::TanhShrink => "tanh_shrink",
+            Activation::SparsePlus => "sparse_plus",
+            Activation::SparseSigmoid => "sparse_sigmoid",
+            Activation::Squareplus => "squareplus",
+            Activation::Sparsemax => "sparsemax",
+            // Keras 3 files say "hard_sigmoid" for the other formula.
+            Activation::LeakyRelu(_) | Activation::Elu(_) | Activation::HardSigmoidKeras2 => return None,
         })
     }
 
-    /// The activation Keras calls `name` (`"swish"` is `silu`), if Derin has it.
+    /// The activation Keras 3 calls `name` (`"swish"` is `silu`, `"hard_swish"` is
+    /// `hard_silu`, `"celu"` with its α = 1 is `elu`), if Derin has it. Every name of
+    /// Keras 3.15's `keras.activations` but `glu` and `threshold`, and every
+    /// name of tf-keras 2.21 (whose `"hard_sigmoid"` is [`Activation::HardSigmoidKeras2`]).
     ///
     /// ```
     /// # use derin_nn::Activation;
     /// assert_eq!(Activation::from_keras_name("swish"), Some(Activation::Silu));
     /// assert_eq!(Activation::from_keras_name("elu"), Some(Activation::Elu(1.0)));
-    /// assert_eq!(Activation::from_keras_name("selu"), None);
+    /// assert_eq!(Activation::from_keras_name("selu"), Some(Activation::Selu));
+    /// assert_eq!(Activation::from_keras_name("hard_sigmoid"), Some(Activation::HardSigmoid));
+    /// assert_eq!(Activation::from_keras_name("glu"), None);
     /// ```
     pub fn from_keras_name(name: &str) -> Option<Activation> {
         Some(match name {
@@ -119,6 +231,25 @@ impl Activation {
             "elu" => Activation::Elu(1.0),
             "gelu" => Activation::Gelu,
             "silu" | "swish" => Activation::Silu,
+            "celu" => Activation::Elu(1.0),
+            "selu" => Activation::Selu,
+            "softplus" => Activation::Softplus,
+            "softsign" => Activation::Softsign,
+            "exponential" => Activation::Exponential,
+            "relu6" => Activation::Relu6,
+            "hard_sigmoid" => Activation::HardSigmoid,
+            "hard_silu" | "hard_swish" => Activation::HardSilu,
+            "mish" => Activation::Mish,
+            "log_softmax" => Activation::LogSoftmax,
+            "log_sigmoid" => Activation::LogSigmoid,
+            "hard_tanh" => Activation::HardTanh,
+            "hard_shrink" => Activation::HardShrink,
+            "soft_shrink" => Activation::SoftShrink,
+            "tanh_shrink" => Activation::TanhShrink,
+            "sparse_plus" => Activation::SparsePlus,
+            "sparse_sigmoid" => Activation::SparseSigmoid,
+            "squareplus" => Activation::Squareplus,
+            "sparsemax" => Activation::Sparsemax,
             _ => return None,
         })
     }
@@ -128,7 +259,7 @@ impl Activation {
         self.keras_name().map(serde_json::Value::from).ok_or_else(|| Error::Unserializable {
             layer: layer.to_string(),
             reason: format!(
-                "activation {self:?} has no Keras name (Keras' \"leaky_relu\" has slope 0.2, \"elu\" α = 1)"
+                "activation {self:?} has no Keras name (Keras' \"leaky_relu\" has slope 0.2, \"elu\" α = 1; Keras 3's \"hard_sigmoid\" is HardSigmoid)"
             ),
         })
     }

@@ -248,7 +248,7 @@ fn keras_options_derin_lacks_are_errors() {
         ("LSTM", json!({"name": "l", "units": 3, "activation": "relu"}), "l (LSTM): config key \"activation\""),
         (
             "Conv2D",
-            json!({"name": "c", "filters": 2, "kernel_size": 3, "activation": "selu"}),
+            json!({"name": "c", "filters": 2, "kernel_size": 3, "activation": "glu"}),
             "c (Conv2D): config key \"activation\"",
         ),
         ("Conv2D", json!({"name": "c", "filters": 2, "kernel_size": [3]}), "c (Conv2D): config key \"kernel_size\""),

@@ -105,6 +105,53 @@ pub fn read_usize(path: impl AsRef<Path>) -> Result<ArrayD<usize>> {
     decode_usize(&read_file(path)?).map_err(|reason| npy_error(path, reason))
 }
 
+/// Reads a `.npy` file as `f32`, but only if every value converts without loss of meaning:
+/// the reader for model inputs such as token ids, where a silently rounded id would be a
+/// different token.
+///
+/// Accepts what [`read_f32`] accepts (`f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1`, either byte order, C
+/// or Fortran order). Integers must lie within ±2²⁴ = ±16,777,216, where every integer is an
+/// `f32`; `f8` values are rounded to the nearest `f32` (floats are approximate anyway) but must
+/// not overflow it; `b1` reads as 0 and 1.
+///
+/// # Errors
+/// [`Error::Io`] if the file cannot be read; [`Error::Npy`] if it is malformed (as in
+/// [`read_f32`]) or holds a value beyond those limits (the reason names the value and its
+/// index).
+///
+/// # Example
+/// ```
+/// use derin_tensor::npy;
+///
+/// // `np.array([[4, 0, 7]], dtype=np.int64)`, built by hand: token ids become exact floats.
+/// let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+/// let header = "{'descr': '<i8', 'fortran_order': False, 'shape': (1, 3), }\n";
+/// bytes.extend((header.len() as u16).to_le_bytes());
+/// bytes.extend(header.as_bytes());
+/// for id in [4i64, 0, 7] {
+///     bytes.extend(id.to_le_bytes());
+/// }
+/// let path = std::env::temp_dir().join(format!("derin-npy-doc-read-as-f32-{}.npy", std::process::id()));
+/// std::fs::write(&path, &bytes).unwrap();
+/// let ids = npy::read_as_f32(&path)?;
+/// assert_eq!(ids.shape(), &[1, 3]);
+/// assert_eq!(ids.iter().copied().collect::<Vec<f32>>(), vec![4.0, 0.0, 7.0]);
+///
+/// // 2²⁴ + 1 has no f32: an error, where `read_f32` would round it to 2²⁴.
+/// bytes.truncate(bytes.len() - 8);
+/// bytes.extend((16_777_217i64).to_le_bytes());
+/// std::fs::write(&path, &bytes).unwrap();
+/// let error = npy::read_as_f32(&path).unwrap_err().to_string();
+/// assert!(error.contains("value 16777217 (int64) at flat index 2"), "{error}");
+/// assert_eq!(npy::read_f32(&path)?[[0, 2]], 16_777_216.0);
+/// std::fs::remove_file(&path).unwrap();
+/// # Ok::<(), derin_tensor::Error>(())
+/// ```
+pub fn read_as_f32(path: impl AsRef<Path>) -> Result<ArrayD<f32>> {
+    let path = path.as_ref();
+    decode_as_f32(&read_file(path)?).map_err(|reason| npy_error(path, reason))
+}
+
 /// Parses the bytes of a whole `.npy` file as `f32`, like [`read_f32`] does a file.
 ///
 /// # Errors
@@ -199,6 +246,21 @@ pub fn write_f32(path: impl AsRef<Path>, array: &ArrayViewD<f32>) -> Result<()> 
 fn decode_f32(bytes: &[u8]) -> std::result::Result<ArrayD<f32>, String> {
     let (header, data) = header::split(bytes)?;
     into_array(&header, header.dtype.to_f32(data))
+}
+
+fn decode_as_f32(bytes: &[u8]) -> std::result::Result<ArrayD<f32>, String> {
+    let (header, data) = header::split(bytes)?;
+    let values = header.dtype.to_f32_exact(data).map_err(|(position, value)| {
+        let index = multi_index(&header, position);
+        let flat = index.iter().zip(&header.shape).fold(0, |flat, (&i, &dim)| flat * dim + i);
+        let limit = if header.dtype.kind == Kind::Float {
+            "overflows float32"
+        } else {
+            "is beyond ±2^24, where float32 can no longer hold every integer"
+        };
+        format!("value {value} ({}) at flat index {flat} (index {index:?}) {limit}", header.dtype.name())
+    })?;
+    into_array(&header, values)
 }
 
 fn decode_usize(bytes: &[u8]) -> std::result::Result<ArrayD<usize>, String> {

@@ -11,6 +11,28 @@ use crate::error::{Error, Result};
 use crate::module::LayerCore;
 use crate::regularizer::Regularizer;
 
+/// What [`mark_keras2_activations`] writes for Keras 2's `"hard_sigmoid"`.
+const KERAS2_HARD_SIGMOID: &str = "derin:hard_sigmoid_keras2";
+
+/// Rewrites every `"activation": "hard_sigmoid"` in the config of a model written by
+/// Keras 2 (`keras_version` 2.x), whose hard sigmoid is `0.2x + 0.5`, so that it loads as
+/// [`Activation::HardSigmoidKeras2`] rather than as Keras 3's `(x + 3)/6`.
+pub(crate) fn mark_keras2_activations(config: &mut Value) {
+    match config {
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                if key == "activation" && value.as_str() == Some("hard_sigmoid") {
+                    *value = Value::from(KERAS2_HARD_SIGMOID);
+                } else {
+                    mark_keras2_activations(value);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(mark_keras2_activations),
+        _ => {}
+    }
+}
+
 /// A layer's Keras config (`{"name": …, "units": …}`) with typed getters whose errors name
 /// the layer and the key. What a layer's `from_keras_config` reads from.
 pub(crate) struct KerasConfig<'a> {
@@ -103,6 +125,7 @@ impl<'a> KerasConfig<'a> {
     pub(crate) fn activation(&self, key: &str) -> Result<Activation> {
         match self.get(key) {
             None => Ok(Activation::Linear),
+            Some(Value::String(name)) if name == KERAS2_HARD_SIGMOID => Ok(Activation::HardSigmoidKeras2),
             Some(Value::String(name)) => {
                 Activation::from_keras_name(name).ok_or_else(|| self.error(key, format!("unknown activation {name:?}")))
             }

@@ -96,14 +96,16 @@ mod keras3_weights;
 mod keras_zip;
 mod load;
 mod model;
+mod predict;
 pub(crate) mod registry;
 mod training;
 
 pub(crate) use config::{
-    KerasConfig, base_config, data_format_value, f32_value, initializer, padding1d_value, padding2d_value,
-    unserializable,
+    KerasConfig, base_config, data_format_value, f32_value, initializer, mark_keras2_activations, padding1d_value,
+    padding2d_value, unserializable,
 };
 pub use load::{KerasModel, load_model};
+pub use predict::{PREDICT_BATCH_SIZE, output_paths, predict_files};
 pub use registry::layer_from_config;
 
 /// The Keras version whose `.h5` layout Derin writes, stored as `keras_version`.

@@ -22,7 +22,7 @@ use crate::serialize::training::{
     keras_name, loss_from_keras, metric_from_keras, optimizer_from_hyperparameters, optimizer_from_keras,
     training_config,
 };
-use crate::serialize::{BACKEND, KERAS_VERSION, KerasConfig, layer_from_config};
+use crate::serialize::{BACKEND, KERAS_VERSION, KerasConfig, layer_from_config, mark_keras2_activations};
 
 impl Sequential {
     /// The model's Keras config, as Keras' `Sequential.get_config()`: `name`, `trainable`,
@@ -176,8 +176,11 @@ impl Sequential {
         let text = read_str(&file, "model_config")
             .map_err(why)?
             .ok_or_else(|| why("missing attribute model_config".into()))?;
-        let config: Value =
+        let mut config: Value =
             serde_json::from_str(&text).map_err(|e| why(format!("attribute model_config is not JSON: {e}")))?;
+        if read_str(&file, "keras_version").ok().flatten().is_some_and(|v| v.starts_with("2.")) {
+            mark_keras2_activations(&mut config);
+        }
         let (class, inner) = class_and_config(&config, "model_config")?;
         if class != "Sequential" {
             let reason = format!("a {class} model; Derin loads Sequential models");

@@ -136,8 +136,8 @@ mod tests {
             ("Dense", json!({"name": "d"}), "d (Dense): config key \"units\": missing"),
             (
                 "Dense",
-                json!({"name": "d", "units": 2, "activation": "selu"}),
-                "d (Dense): config key \"activation\": unknown activation \"selu\"",
+                json!({"name": "d", "units": 2, "activation": "threshold"}),
+                "d (Dense): config key \"activation\": unknown activation \"threshold\"",
             ),
             (
                 "Dense",

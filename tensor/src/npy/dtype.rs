@@ -77,6 +77,34 @@ impl Dtype {
         }
     }
 
+    /// Every element of `data` as `f32`, refusing values that do not survive the conversion.
+    ///
+    /// `f4` as is; `f8` rounded to the nearest `f32` unless a finite value overflows `f32`;
+    /// integers only up to ±2²⁴ (beyond, not every integer is an `f32`); bool as 0 and 1. On a
+    /// refused value returns its storage position and the value, written out.
+    pub(super) fn to_f32_exact(self, data: &[u8]) -> Result<Vec<f32>, (usize, String)> {
+        const EXACT: i128 = 1 << 24;
+        data.chunks_exact(self.size)
+            .enumerate()
+            .map(|(position, word)| match (self.kind, self.size) {
+                (Kind::Float, 4) => Ok(f32::from_le_bytes(self.little::<4>(word))),
+                (Kind::Float, _) => {
+                    let wide = f64::from_le_bytes(self.little::<8>(word));
+                    let narrow = wide as f32;
+                    if wide.is_finite() && narrow.is_infinite() {
+                        Err((position, wide.to_string()))
+                    } else {
+                        Ok(narrow)
+                    }
+                }
+                _ => {
+                    let value = self.integer(word);
+                    if value.abs() <= EXACT { Ok(value as f32) } else { Err((position, value.to_string())) }
+                }
+            })
+            .collect()
+    }
+
     /// Every element of an integer or bool `data` as `usize`, in storage order.
     ///
     /// On a value that does not fit (a negative one) returns its storage position and value.

@@ -280,6 +280,48 @@ fn reads_numpy_reference_files() {
     assert!(error.contains("i4_big_endian.npy") && error.contains("value -2 at flat index 1"), "{error}");
 }
 
+// ---- read_as_f32: exact conversions only ----
+
+#[test]
+fn read_as_f32_keeps_exact_values_and_refuses_the_rest() {
+    let exact = |descr: &str, data: &[u8], n: usize| {
+        decode_as_f32(&npy(descr, false, &format!("({n},)"), data)).map(|a| a.iter().copied().collect::<Vec<f32>>())
+    };
+    // ±2^24 = ±16777216 are the widest integers every one of which is an f32.
+    let limits = [(1i64 << 24).to_le_bytes(), (-(1i64 << 24)).to_le_bytes(), 3i64.to_le_bytes()].concat();
+    assert_eq!(exact("<i8", &limits, 3).unwrap(), vec![16_777_216.0, -16_777_216.0, 3.0]);
+    let beyond = [5i32.to_be_bytes(), (-(1i32 << 24) - 1).to_be_bytes()].concat();
+    let reason = exact(">i4", &beyond, 2).unwrap_err();
+    assert!(reason.starts_with("value -16777217 (int32) at flat index 1 (index [1]) is beyond ±2^24"), "{reason}");
+    assert!(exact("<u8", &u64::MAX.to_le_bytes(), 1).unwrap_err().contains("18446744073709551615 (uint64)"));
+    assert_eq!(exact("|u1", &[0, 255], 2).unwrap(), vec![0.0, 255.0]);
+    assert_eq!(exact("|b1", &[0, 3], 2).unwrap(), vec![0.0, 1.0]);
+    // f8 rounds (0.1 becomes the nearest f32) and keeps infinities and NaN, but a finite value
+    // beyond f32::MAX is an error.
+    let floats = [0.1f64.to_le_bytes(), f64::INFINITY.to_le_bytes(), f64::NAN.to_le_bytes()].concat();
+    let got = exact("<f8", &floats, 3).unwrap();
+    assert_eq!((got[0], got[1]), (0.1f32, f32::INFINITY));
+    assert!(got[2].is_nan());
+    assert!(exact("<f8", &1e39f64.to_le_bytes(), 1).unwrap_err().contains("overflows float32"));
+    assert_eq!(exact("<f4", &f32::MAX.to_le_bytes(), 1).unwrap(), vec![f32::MAX]);
+}
+
+#[test]
+fn read_as_f32_reads_numpy_token_files() {
+    // reference/npy_fixtures.py (NumPy 2.4.6).
+    let tokens = read_as_f32(fixture("i4_tokens_2x3.npy")).unwrap();
+    assert_eq!(tokens, array(&[2, 3], vec![4.0, 0.0, 7.0, 16_777_216.0, -16_777_216.0, 9.0]));
+    let error = read_as_f32(fixture("i8_ids_beyond_f32.npy")).unwrap_err().to_string();
+    assert!(
+        error.contains("i8_ids_beyond_f32.npy") && error.contains("value 16777217 (int64) at flat index 4"),
+        "{error}"
+    );
+    assert_eq!(read_as_f32(fixture("u1_image_2x2x3.npy")).unwrap(), read_f32(fixture("u1_image_2x2x3.npy")).unwrap());
+    assert_eq!(read_as_f32(fixture("f4_fortran_2x3.npy")).unwrap(), read_f32(fixture("f4_fortran_2x3.npy")).unwrap());
+    let labels = read_as_f32(fixture("i8_labels.npy")).unwrap_err().to_string();
+    assert!(labels.contains("value 123456789 (int64) at flat index 4"), "{labels}");
+}
+
 // ---- Malformed input: an error that says what and where ----
 
 #[test]
