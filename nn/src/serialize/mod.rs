@@ -78,18 +78,21 @@
 //! ```
 
 mod config;
+mod functional;
+mod functional_h5;
 mod h5;
 mod load;
 mod model;
 pub(crate) mod registry;
 mod training;
+mod weights;
 
 pub(crate) use config::{
     KerasConfig, base_config, data_format_value, f32_value, initializer, padding1d_value, padding2d_value,
     unserializable,
 };
 pub use load::{KerasModel, load_model};
-pub use registry::layer_from_config;
+pub use registry::{layer_from_config, merge_layer_from_config};
 
 /// The Keras version whose `.h5` layout Derin writes, stored as `keras_version`.
 ///
