@@ -4,9 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use derin_nn::{
-    Activation, Add, Average, Concatenate, Dense, Graph, KerasModel, Model, Multiply, load_model,
-};
+use derin_nn::{Activation, Add, Average, Concatenate, Dense, Graph, KerasModel, Model, Multiply, load_model};
 use derin_tensor::Tensor;
 use serde_json::{Value, json};
 
@@ -150,6 +148,16 @@ fn derin_saved_file_for_keras() {
     for (k, y) in m.predict(&inputs(), 5).unwrap().iter().enumerate() {
         derin_tensor::npy::write_f32(format!("{path}.out{k}.npy"), &y.to_array().view()).unwrap();
     }
+    // One input, one output (written as bare references, as Keras does).
+    let mut g = Graph::with_seed(43);
+    let a = g.input("a", &[4]).unwrap();
+    let h = g.apply(Dense::new(3, Activation::Relu), &a).unwrap();
+    let y = g.merge(Concatenate::new(-1), &[&a, &h]).unwrap();
+    let single = Model::new(g, &[&a], &[&y]).unwrap();
+    assert_eq!(single.to_keras_config().unwrap()["input_layers"], json!(["a", 0, 0]));
+    single.save(format!("{path}.single.h5")).unwrap();
+    let y = &single.predict(&inputs()[..1], 5).unwrap()[0];
+    derin_tensor::npy::write_f32(format!("{path}.single.h5.out0.npy"), &y.to_array().view()).unwrap();
 }
 
 fn keras3_config() -> Value {
@@ -219,7 +227,8 @@ fn keras2_format_configs_load() {
     assert_eq!(out["layers"][1]["inbound_nodes"][1]["args"][0]["config"]["keras_history"], json!(["d", 0, 0]));
     // A merge layer called twice cannot be rebuilt: an error, not a panic.
     let mut twice = c.clone();
-    twice["config"]["layers"][2]["inbound_nodes"] = json!([[["d", 0, 0, {}], ["d", 1, 0, {}]], [["d", 0, 0, {}], ["d", 1, 0, {}]]]);
+    twice["config"]["layers"][2]["inbound_nodes"] =
+        json!([[["d", 0, 0, {}], ["d", 1, 0, {}]], [["d", 0, 0, {}], ["d", 1, 0, {}]]]);
     assert!(Model::from_keras_config(&twice).unwrap_err().to_string().contains("merge layer"));
     assert!(Model::from_keras_config(&json!({"layers": []})).is_err());
     assert!(Model::from_keras_config(&json!([])).is_err());

@@ -93,7 +93,8 @@ impl Model {
             NodeKind::Input { .. } => 0,
             NodeKind::Call { layer, .. } => {
                 let call = self.graph.nodes[node].call;
-                let same = |&&n: &&usize| matches!(self.graph.nodes[n].kind, NodeKind::Call { layer: l, .. } if l == layer);
+                let same =
+                    |&&n: &&usize| matches!(self.graph.nodes[n].kind, NodeKind::Call { layer: l, .. } if l == layer);
                 self.order.iter().filter(same).filter(|&&n| self.graph.nodes[n].call < call).count()
             }
         }
@@ -115,7 +116,9 @@ impl Model {
     /// `trainable`, `layers` in Keras' `model.layers` order (an `InputLayer` per input,
     /// then each layer's `{"class_name", "config", "name", "inbound_nodes"}`, one
     /// inbound node per call, each `{"args": […keras tensors], "kwargs": {}}` whose
-    /// tensors name `[layer, node_index, 0]`), `input_layers` and `output_layers`.
+    /// tensors name `[layer, node_index, 0]`), `input_layers` and `output_layers` (a
+    /// list of `[layer, node_index, 0]`, or one such reference alone, as Keras writes a
+    /// single input or output).
     /// [`save`](Model::save) stores it as `{"class_name": "Functional", "config": …}`.
     ///
     /// # Errors
@@ -174,7 +177,13 @@ impl Model {
                 }
             });
         }
-        let refs = |nodes: &[usize]| -> Vec<Value> { nodes.iter().map(|&n| self.keras_ref(n)).collect() };
+        // One input (output) is written as a bare reference, as Keras 3 does.
+        let refs = |nodes: &[usize]| -> Value {
+            match nodes {
+                [one] => self.keras_ref(*one),
+                _ => nodes.iter().map(|&n| self.keras_ref(n)).collect(),
+            }
+        };
         let trainable = self.used.is_empty()
             || self.used.iter().any(|&l| match &self.graph.layers[l] {
                 GraphLayer::Single(m) => m.trainable(),
@@ -281,7 +290,11 @@ impl Model {
                             [x] => g.call(*id, x)?,
                             _ => {
                                 let reason = format!("a call with {} inputs; the layer takes one", xs.len());
-                                return Err(Error::Config { layer: p.who.clone(), key: "inbound_nodes".into(), reason });
+                                return Err(Error::Config {
+                                    layer: p.who.clone(),
+                                    key: "inbound_nodes".into(),
+                                    reason,
+                                });
                             }
                         },
                         Made::Merge(layer) => {
@@ -388,7 +401,8 @@ fn keras_tensors(v: &Value, out: &mut Vec<Ref>) -> std::result::Result<(), Strin
 /// output).
 fn one_ref(v: &Value) -> std::result::Result<Ref, String> {
     let parts = v.as_array().filter(|p| p.len() >= 3);
-    let parsed = parts.and_then(|p| Some((p[0].as_str()?.to_string(), p[1].as_u64()? as usize, p[2].as_u64()? as usize)));
+    let parsed =
+        parts.and_then(|p| Some((p[0].as_str()?.to_string(), p[1].as_u64()? as usize, p[2].as_u64()? as usize)));
     match parsed {
         Some((_, _, t)) if t != 0 => Err(format!("{v}: tensor index {t}; Derin layers have one output")),
         Some(r) => Ok(r),

@@ -1,5 +1,5 @@
-//! Saving and loading models: Keras configs for layers and whole `Sequential` models in
-//! HDF5, in Keras' `.h5` layout.
+//! Saving and loading models: Keras configs for layers and whole models (`Sequential`
+//! and functional [`Model`](crate::Model)s) in HDF5, in Keras' `.h5` layout.
 //!
 //! # Configs
 //! Every layer can describe itself as its Keras config ([`Module::keras_config`](crate::Module::keras_config): the
@@ -33,6 +33,18 @@
 //! strings (older files) are read too. Weight names follow Keras 3
 //! (`<model>/<layer>/<weight>`, no `:0`); weights are matched by layer order and weight
 //! order, as Keras' legacy loader does, so Keras 2 names read as well.
+//!
+//! **Functional models.** [`Model::save`](crate::Model::save) writes the same layout
+//! with `model_config` `{"class_name": "Functional", "config": {"name", "trainable",
+//! "layers", "input_layers", "output_layers"}}` (Keras 3's format: each layer entry has
+//! its `inbound_nodes`, one per call, as `{"args": [keras tensors], "kwargs": {}}`);
+//! `layer_names` lists Keras' `model.layers` order (input layers first, then by depth),
+//! input and merge layers with empty `weight_names`, and weight names are
+//! `<layer>/<weight>`. [`Model::load`](crate::Model::load) reads Keras 3's and Keras 2's
+//! (`[[["layer", node, tensor, {}]]]`) formats, class `Functional` or `Model`; the
+//! training configuration is not saved, and one read from a Keras file compiles the
+//! model only when Derin can map its loss and optimizer (else it is ignored).
+//! [`load_model`](crate::load_model) picks the loader from `model_config`'s class.
 //!
 //! **Weight layouts.** Weights are stored in Keras' layouts: a `Dense` kernel is
 //! `[in, units]` in both libraries; convolution kernels, whose Derin layout differs, are

@@ -14,12 +14,12 @@ use crate::serialize::h5::{
     Why, file_error, open, read_f32, read_i64, read_str, read_str_list, write_atomically, write_f32, write_i64,
     write_str, write_str_list,
 };
-use crate::serialize::weights::{read_weights, weights_group, write_weights};
 use crate::serialize::registry::class_and_config;
 use crate::serialize::training::{
     keras_name, loss_from_keras, metric_from_keras, optimizer_from_hyperparameters, optimizer_from_keras,
     training_config,
 };
+use crate::serialize::weights::{read_weights, weights_group, write_weights};
 use crate::serialize::{BACKEND, KERAS_VERSION, KerasConfig, layer_from_config};
 
 impl Sequential {

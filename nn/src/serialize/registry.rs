@@ -5,9 +5,10 @@ use serde_json::Value;
 use crate::activation::ActivationLayer;
 use crate::error::{Error, Result};
 use crate::layers::{
-    Add, Average, Concatenate, MergeLayer, Multiply, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Conv1D, Conv2D, Conv2DTranspose, Dense,
-    Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
-    GlobalMaxPooling2D, LSTM, LayerNormalization, Masking, MaxPooling1D, MaxPooling2D, Permute, Reshape, SimpleRNN,
+    Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate, Conv1D, Conv2D,
+    Conv2DTranspose, Dense, Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D, GlobalAveragePooling2D,
+    GlobalMaxPooling1D, GlobalMaxPooling2D, LSTM, LayerNormalization, Masking, MaxPooling1D, MaxPooling2D, MergeLayer,
+    Multiply, Permute, Reshape, SimpleRNN,
 };
 use crate::module::Module;
 use crate::serialize::KerasConfig;
