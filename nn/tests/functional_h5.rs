@@ -266,3 +266,77 @@ fn broken_files_are_errors() {
     assert_eq!(small.layer("dense").unwrap().weights().len(), 2);
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// Every leaf of the Keras 3 and Keras 2 configs replaced, one at a time, by values of
+/// other kinds: each rebuild is `Ok` or `Err`, never a panic.
+#[test]
+fn mutated_configs_never_panic() {
+    fn leaves(v: &Value, path: Vec<String>, out: &mut Vec<Vec<String>>) {
+        match v {
+            Value::Object(map) => {
+                map.iter().for_each(|(k, x)| leaves(x, [path.clone(), vec![k.clone()]].concat(), out))
+            }
+            Value::Array(list) if !list.is_empty() => {
+                list.iter().enumerate().for_each(|(i, x)| leaves(x, [path.clone(), vec![i.to_string()]].concat(), out))
+            }
+            _ => out.push(path),
+        }
+    }
+    fn at<'a>(v: &'a mut Value, path: &[String]) -> &'a mut Value {
+        path.iter().fold(v, |v, k| match v {
+            Value::Array(list) => &mut list[k.parse::<usize>().unwrap()],
+            other => &mut other[k.as_str()],
+        })
+    }
+    let keras2 = {
+        // tf-keras writes an ASCII variable-length string.
+        let file = hdf5_metno::File::open(fixture("keras2.h5")).unwrap();
+        let text = file.attr("model_config").unwrap().read_scalar::<hdf5_metno::types::VarLenAscii>().unwrap();
+        serde_json::from_str::<Value>(text.as_str()).unwrap()
+    };
+    let mut tried = 0;
+    for base in [keras3_config(), keras2] {
+        let mut paths = Vec::new();
+        leaves(&base, Vec::new(), &mut paths);
+        for path in &paths {
+            for replacement in
+                [json!(null), json!("x"), json!([]), json!({}), json!(-1), json!(0), json!(2), json!(true)]
+            {
+                let mut c = base.clone();
+                *at(&mut c, path) = replacement;
+                let _ = Model::from_keras_config(&c);
+                tried += 1;
+            }
+        }
+    }
+    assert!(tried > 1000, "{tried}");
+}
+
+/// Derin's file has Keras 3's layout: `layer_names` in the order Keras wrote for the same
+/// model, empty `weight_names` for inputs and merges, `<layer>/<weight>` datasets.
+#[test]
+fn saved_layout_matches_keras() {
+    use hdf5_metno::types::{VarLenAscii, VarLenUnicode};
+    let d = dir("layout");
+    let path = d.join("m.h5");
+    derin_model(3).save(&path).unwrap();
+    let names = |file: &Path| -> Vec<String> {
+        let f = hdf5_metno::File::open(file).unwrap();
+        let attr = f.group("model_weights").unwrap().attr("layer_names").unwrap();
+        match attr.read_raw::<VarLenUnicode>() {
+            Ok(v) => v.iter().map(|s| s.as_str().to_string()).collect(),
+            Err(_) => attr.read_raw::<VarLenAscii>().unwrap().iter().map(|s| s.as_str().to_string()).collect(),
+        }
+    };
+    assert_eq!(names(&path), names(&fixture("keras3.h5")));
+    let f = hdf5_metno::File::open(&path).unwrap();
+    let w = f.group("model_weights").unwrap();
+    assert_eq!(w.group("a").unwrap().attr("weight_names").unwrap().size(), 0);
+    assert_eq!(w.group("sum").unwrap().attr("weight_names").unwrap().size(), 0);
+    assert_eq!(w.dataset("shared/shared/kernel").unwrap().shape(), [4, 5]);
+    let config = f.attr("model_config").unwrap().read_scalar::<VarLenUnicode>().unwrap();
+    let config: Value = serde_json::from_str(config.as_str()).unwrap();
+    assert_eq!(config["class_name"], "Functional");
+    assert_eq!(config["config"]["output_layers"], json!([["out1", 0, 0], ["out2", 0, 0]]));
+    std::fs::remove_dir_all(&d).unwrap();
+}
