@@ -31,8 +31,9 @@ row-major; Keras' outputs as keras3_out0.npy, keras3_out1.npy, keras2_out0.npy, 
 # Keras loads Derin's file (layers listed b, a, proj, shared, sum, prod, cat, avg, out1,
 # out2; 81 params) and predicts output 0 within 2.98e-08 and output 1 within 7.45e-08
 # of Derin; the one-input model (dense, concatenate; 15 params) predicts exactly
-# Derin's values (max difference 0): OK. Keras warns only that the file has no
-# training configuration (Derin does not save one for functional models).
+# Derin's values (max difference 0): OK. The two-output model, compiled in Derin with
+# Adam and losses [categorical_crossentropy, mean_squared_error], weights [1, 0.5], loads
+# compiled in Keras with those; the uncompiled one-input model loads uncompiled.
 import os
 import subprocess
 import sys
@@ -69,6 +70,9 @@ if "--check" in sys.argv:
     worst = 0.0
     model = keras.models.load_model(path)
     model.summary()
+    print("compiled:", model.compiled, "loss:", model.loss,
+          "loss_weights:", getattr(getattr(model, "_compile_loss", None), "_user_loss_weights", None),
+          "optimizer:", type(getattr(model, "optimizer", None)).__name__)
     checks = [(path, model.predict(list(inputs()), verbose=0))]
     if os.path.exists(f"{path}.single.h5"):  # one input (a), one output
         single = keras.models.load_model(f"{path}.single.h5")

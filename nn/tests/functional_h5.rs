@@ -4,7 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use derin_nn::{Activation, Add, Average, Concatenate, Dense, Graph, KerasModel, Model, Multiply, load_model};
+use derin_data::Targets;
+use derin_nn::{Activation, Add, Average, Concatenate, Dense, Graph, KerasModel, Loss, Model, Multiply, load_model};
+use derin_optim::{Adam, Sgd};
 use derin_tensor::Tensor;
 use serde_json::{Value, json};
 
@@ -105,6 +107,18 @@ fn derin_round_trip_is_bit_identical() {
     m.save(&path).unwrap();
     let back = Model::load(&path).unwrap();
     assert_eq!(bits(&back), bits(&m));
+    assert!(!back.is_compiled());
+    // Compiled: the losses, loss weights and optimizer come back (not its state).
+    let mut compiled = derin_model(5);
+    let losses = vec![Loss::CategoricalCrossentropy { from_logits: true }, Loss::MeanAbsoluteError];
+    compiled.compile(Box::new(Sgd::new()), losses, Some(vec![0.25, 2.0]), vec![]).unwrap();
+    compiled.save(d.join("compiled.h5")).unwrap();
+    let c = Model::load(d.join("compiled.h5")).unwrap();
+    assert_eq!((c.is_compiled(), c.learning_rate()), (true, Some(0.01)));
+    let x = inputs();
+    let y = vec![Targets::Values(Tensor::full(&[5, 2], 0.5)), Targets::Values(Tensor::zeros(&[5, 3]))];
+    let loss = |m: &Model| m.evaluate(&x, &y, 5).unwrap().loss;
+    assert_eq!(loss(&c).to_bits(), loss(&compiled).to_bits());
     // The loaded model lists its layers in Keras' order (the file's), the same lines.
     let lines = |s: String| {
         let mut l: Vec<String> = s.lines().map(str::to_string).collect();
@@ -143,7 +157,9 @@ fn derin_round_trip_is_bit_identical() {
 #[test]
 fn derin_saved_file_for_keras() {
     let Ok(path) = std::env::var("DERIN_FUNCTIONAL_OUT") else { return };
-    let m = derin_model(42);
+    let mut m = derin_model(42);
+    let losses = vec![Loss::CategoricalCrossentropy { from_logits: false }, Loss::MeanSquaredError];
+    m.compile(Box::new(Adam::new()), losses, Some(vec![1.0, 0.5]), vec![]).unwrap();
     m.save(&path).unwrap();
     for (k, y) in m.predict(&inputs(), 5).unwrap().iter().enumerate() {
         derin_tensor::npy::write_f32(format!("{path}.out{k}.npy"), &y.to_array().view()).unwrap();

@@ -8,10 +8,11 @@ use serde_json::{Value, json};
 use crate::error::{Error, Result};
 use crate::functional::{GraphLayer, Model};
 use crate::module::Module;
+use crate::serialize::f32_value;
 use crate::serialize::functional::Op;
 use crate::serialize::h5::{file_error, open, read_str, write_atomically, write_str};
 use crate::serialize::registry::class_and_config;
-use crate::serialize::training::{loss_from_keras, optimizer_from_keras};
+use crate::serialize::training::{loss_from_keras, loss_to_keras, optimizer_from_keras, optimizer_to_keras};
 use crate::serialize::weights::{read_weights, weights_group, write_weights};
 use crate::serialize::{BACKEND, KERAS_VERSION};
 
@@ -42,8 +43,10 @@ impl Model {
     /// `model_weights` the weights, one group per entry of Keras' `model.layers` (input
     /// and merge layers with empty `weight_names`; weight names `<layer>/<weight>`, as
     /// Keras 3 writes them for functional models). Keras 3 loads the file with
-    /// `keras.models.load_model`. The training configuration and optimizer state are not
-    /// saved: [`load`](Model::load) gives an uncompiled model.
+    /// `keras.models.load_model`. A compiled model also gets a `training_config` (one
+    /// loss and loss weight per output, the optimizer's hyperparameters; not the metrics),
+    /// so that Keras and [`load`](Model::load) compile it; the optimizer's state is not
+    /// saved, so training after `load` starts the optimizer afresh.
     ///
     /// Written to a temporary file renamed over `path` at the end, so an error midway
     /// leaves a previous file intact.
@@ -76,8 +79,25 @@ impl Model {
             write_weights(&weights, &self.weight_entries(), "").map_err(why)?;
             write_str(f, "model_config", &config.to_string()).map_err(why)?;
             write_str(f, "keras_version", KERAS_VERSION).map_err(why)?;
-            write_str(f, "backend", BACKEND).map_err(why)
+            write_str(f, "backend", BACKEND).map_err(why)?;
+            if let Some(training) = self.training_config() {
+                write_str(f, "training_config", &training.to_string()).map_err(why)?;
+            }
+            Ok(())
         })
+    }
+
+    /// Keras' `training_config` of a compiled model: one loss and loss weight per output,
+    /// the optimizer's config; no metrics.
+    fn training_config(&self) -> Option<Value> {
+        let compiled = self.compiled.as_ref()?;
+        let losses: Vec<Value> = compiled.losses.iter().map(|&l| loss_to_keras(l)).collect();
+        let weights: Vec<Value> = compiled.loss_weights.iter().map(|&w| f32_value(w)).collect();
+        Some(json!({
+            "loss": losses, "loss_weights": weights, "metrics": null, "weighted_metrics": null,
+            "run_eagerly": false, "steps_per_execution": 1, "jit_compile": false,
+            "optimizer_config": optimizer_to_keras(&compiled.optimizer.state().hyperparameters),
+        }))
     }
 
     /// Loads a functional model saved by [`save`](Model::save) or by Keras 3 or Keras 2 /

@@ -41,9 +41,10 @@
 //! `layer_names` lists Keras' `model.layers` order (input layers first, then by depth),
 //! input and merge layers with empty `weight_names`, and weight names are
 //! `<layer>/<weight>`. [`Model::load`](crate::Model::load) reads Keras 3's and Keras 2's
-//! (`[[["layer", node, tensor, {}]]]`) formats, class `Functional` or `Model`; the
-//! training configuration is not saved, and one read from a Keras file compiles the
-//! model only when Derin can map its loss and optimizer (else it is ignored).
+//! (`[[["layer", node, tensor, {}]]]`) formats, class `Functional` or `Model`. The
+//! `training_config` holds losses, loss weights and the optimizer's config, not the
+//! metrics nor the optimizer's state; read from a file, it compiles the model only when
+//! Derin can map its losses and optimizer (else it is ignored, not an error).
 //! [`load_model`](crate::load_model) picks the loader from `model_config`'s class.
 //!
 //! **Weight layouts.** Weights are stored in Keras' layouts: a `Dense` kernel is
