@@ -62,5 +62,5 @@ pub use module::{Ctx, LayerCore, Mode, Module};
 pub use plot::{line_chart, plot_history};
 pub use regularizer::Regularizer;
 pub use sequential::Sequential;
-pub use serialize::{KerasModel, layer_from_config, load_model};
+pub use serialize::{KerasModel, layer_from_config, load_model, merge_layer_from_config, model_from_json};
 pub use train::{OutputScores, Scores};

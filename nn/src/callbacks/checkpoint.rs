@@ -15,8 +15,8 @@ use crate::fit::EpochLog;
 /// path is replaced by the epoch number counted from 1 (Keras' `{epoch:02d}` is written
 /// `{epoch}` here). Every save is atomic: a crash mid-save leaves the previous file whole.
 ///
-/// Only models that can be saved take it: a functional [`Model`](crate::Model) makes
-/// `fit` fail at the first save.
+/// A functional [`Model`](crate::Model) is saved with [`Model::save`](crate::Model::save):
+/// architecture and weights, without the optimizer state.
 ///
 /// ```
 /// use derin_data::Targets;

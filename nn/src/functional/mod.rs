@@ -235,7 +235,11 @@ impl Graph {
     /// assert!(g.layer(Dense::new(2, Activation::Relu).named("h")).is_err());
     /// ```
     pub fn layer(&mut self, layer: impl Module + 'static) -> Result<LayerId> {
-        let mut layer: Box<dyn Module> = Box::new(layer);
+        self.layer_boxed(Box::new(layer))
+    }
+
+    /// [`layer`](Graph::layer) for a boxed layer (from a Keras config).
+    pub(crate) fn layer_boxed(&mut self, mut layer: Box<dyn Module>) -> Result<LayerId> {
         let name = self.unique_name(layer.name(), &layer.default_name())?;
         layer.set_name(&name);
         self.layers.push(GraphLayer::Single(layer));
@@ -317,8 +321,12 @@ impl Graph {
     /// assert!(g.merge(Add::new(), &[&a, &c]).unwrap_err().to_string().contains("add_1 (Add)"));
     /// ```
     pub fn merge(&mut self, layer: impl MergeLayer + 'static, xs: &[&Node]) -> Result<Node> {
+        self.merge_boxed(Box::new(layer), xs)
+    }
+
+    /// [`merge`](Graph::merge) for a boxed layer (from a Keras config).
+    pub(crate) fn merge_boxed(&mut self, mut layer: Box<dyn MergeLayer>, xs: &[&Node]) -> Result<Node> {
         self.check_ids("Graph::merge", None, xs)?;
-        let mut layer: Box<dyn MergeLayer> = Box::new(layer);
         let name = self.unique_name(layer.name(), &layer.default_name())?;
         layer.core_mut().name = name;
         let shapes: Vec<Vec<usize>> = xs.iter().map(|x| x.shape.clone()).collect();

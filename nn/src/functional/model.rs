@@ -408,8 +408,7 @@ impl TrainableModel for Model {
         [self.weights(), self.state_weights()].concat()
     }
 
-    fn save_model(&self, _: &std::path::Path) -> Result<()> {
-        let reason = "functional models cannot be saved to a file yet".to_string();
-        Err(Error::Unserializable { layer: "model (Functional)".to_string(), reason })
+    fn save_model(&self, path: &std::path::Path) -> Result<()> {
+        self.save(path)
     }
 }

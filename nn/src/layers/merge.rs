@@ -2,9 +2,11 @@
 //! the `MergeLayer` trait for layers that take several inputs.
 
 use derin_tensor::Tensor;
+use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
 use crate::module::{Ctx, LayerCore, snake_case};
+use crate::serialize::{base_config, unserializable};
 
 /// A layer that takes several inputs (Keras' merge layers), used through
 /// [`Graph::merge`](crate::Graph::merge). Shapes exclude the batch axis, as in
@@ -50,6 +52,22 @@ pub trait MergeLayer {
     /// The type name in snake case (`Concatenate` → `concatenate`).
     fn default_name(&self) -> String {
         snake_case(self.type_name())
+    }
+
+    /// The layer's Keras config (what Keras' `get_config()` returns), read back by
+    /// [`merge_layer_from_config`](crate::merge_layer_from_config). The default is
+    /// [`Error::Unserializable`], for merge layers Keras has no config for.
+    ///
+    /// # Errors
+    /// [`Error::Unserializable`] naming the layer.
+    ///
+    /// ```
+    /// use derin_nn::{Concatenate, MergeLayer};
+    /// let c = Concatenate::new(1).named("joined").keras_config().unwrap();
+    /// assert_eq!((c["name"].as_str(), c["axis"].as_i64()), (Some("joined"), Some(1)));
+    /// ```
+    fn keras_config(&self) -> Result<Value> {
+        Err(unserializable(&self.label(), "this merge layer has no Keras config"))
     }
 }
 
@@ -123,6 +141,10 @@ macro_rules! elementwise_merge {
 
             fn type_name(&self) -> &'static str {
                 $keras
+            }
+
+            fn keras_config(&self) -> Result<Value> {
+                Ok(Value::Object(base_config(&self.core)))
             }
 
             fn core(&self) -> &LayerCore {
@@ -271,6 +293,12 @@ impl MergeLayer for Concatenate {
 
     fn type_name(&self) -> &'static str {
         "Concatenate"
+    }
+
+    fn keras_config(&self) -> Result<Value> {
+        let mut map = base_config(&self.core);
+        map.insert("axis".into(), json!(self.axis));
+        Ok(Value::Object(map))
     }
 
     fn core(&self) -> &LayerCore {

@@ -149,12 +149,9 @@ pub(crate) fn load_keras_zip(path: &Path) -> Result<KerasModel> {
 /// its weights through `read_keras3_weights(group, layers)` with the model's layers in
 /// Keras' `model.layers` order, checked before any is set.
 fn functional_from_archive(inner: &Value, archive: &KerasArchive) -> Result<Model> {
-    let _ = (inner, archive);
-    Err(Error::Config {
-        layer: "config.json".into(),
-        key: "class_name".into(),
-        reason: "a Functional model; Derin loads Sequential .keras models so far".into(),
-    })
+    let model = Model::from_keras_config(inner)?;
+    archive.with_weights(|g| model.read_keras3(g))?;
+    Ok(model)
 }
 
 impl Sequential {
@@ -180,43 +177,82 @@ impl Sequential {
     /// # std::fs::remove_file(&path).unwrap();
     /// ```
     pub fn save_keras_zip(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        let why = |r: String| file_error(path, r);
         let batch_shape: Vec<Value> =
             std::iter::once(Value::Null).chain(self.input_shape().iter().map(|&d| json!(d))).collect();
         let config = json!({
             "module": "keras", "class_name": "Sequential", "config": self.to_keras_config()?,
             "registered_name": null, "build_config": {"input_shape": batch_shape}, "compile_config": null,
         });
-        let metadata = json!({"keras_version": KERAS_VERSION});
-        let (weights, _) =
-            TempFile::create(".weights.h5").map_err(|e| why(format!("cannot create a temporary file: {e}")))?;
-        {
-            let f = hdf5::File::create(&weights.0).map_err(|e| why(format!("cannot create the weights: {e}")))?;
-            self.write_keras3(&f).map_err(&why)?;
-            f.close().map_err(|e| why(format!("cannot close the weights: {e}")))?;
-        }
-        let h5 = std::fs::read(&weights.0).map_err(|e| why(format!("cannot read the weights back: {e}")))?;
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = path.file_name().ok_or_else(|| why("not a file name".into()))?.to_string_lossy().to_string();
-        let (tmp, file) = TempFile::create_in(&dir, &format!(".{name}."), ".tmp")
-            .map_err(|e| why(format!("cannot create a temporary file in {}: {e}", dir.display())))?;
-        let mut zip = zip::ZipWriter::new(file);
-        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-        for (member, bytes) in [
-            ("metadata.json", metadata.to_string().into_bytes()),
-            ("config.json", config.to_string().into_bytes()),
-            ("model.weights.h5", h5),
-        ] {
-            zip.start_file(member, options)
-                .and_then(|_| zip.write_all(&bytes).map_err(Into::into))
-                .map_err(|e| why(format!("cannot write {member}: {e}")))?;
-        }
-        let file = zip.finish().map_err(|e| why(format!("cannot finish the archive: {e}")))?;
-        file.sync_all().map_err(|e| why(format!("cannot sync: {e}")))?;
-        std::fs::rename(&tmp.0, path).map_err(|e| why(format!("cannot rename the temporary file over it: {e}")))
+        write_keras_zip(path.as_ref(), &config, |f| self.write_keras3(f))
     }
+}
+
+impl Model {
+    /// Saves the model as a Keras 3 `.keras` file, as
+    /// [`Sequential::save_keras_zip`] does: `config.json` holds
+    /// `{"class_name": "Functional", "config": `[`to_keras_config`](Model::to_keras_config)`}`,
+    /// `model.weights.h5` the weights in Keras 3's layout. Compile settings are not saved.
+    ///
+    /// # Errors
+    /// [`Error::Unserializable`] for a layer without a Keras config; [`Error::File`] when
+    /// the file cannot be written.
+    ///
+    /// ```
+    /// use derin_nn::{Activation, Add, Dense, Graph, KerasModel, Model, load_model};
+    /// use derin_tensor::Tensor;
+    /// let path = std::env::temp_dir().join(format!("derin-doc-fsave-keras-{}.keras", std::process::id()));
+    /// let mut g = Graph::new();
+    /// let x = g.input("x", &[3]).unwrap();
+    /// let h = g.apply(Dense::new(3, Activation::Tanh), &x).unwrap();
+    /// let y = g.merge(Add::new(), &[&x, &h]).unwrap();
+    /// let m = Model::new(g, &[&x], &[&y]).unwrap();
+    /// m.save_keras_zip(&path).unwrap();
+    /// let KerasModel::Functional(back) = load_model(&path).unwrap() else { panic!("not functional") };
+    /// let xs = [Tensor::ones(&[1, 3])];
+    /// assert_eq!(back.predict(&xs, 1).unwrap()[0].to_vec(), m.predict(&xs, 1).unwrap()[0].to_vec());
+    /// # std::fs::remove_file(&path).unwrap();
+    /// ```
+    pub fn save_keras_zip(&self, path: impl AsRef<Path>) -> Result<()> {
+        let config = json!({
+            "module": "keras.src.models.functional", "class_name": "Functional", "config": self.to_keras_config()?,
+            "registered_name": "Functional", "build_config": {"input_shape": null}, "compile_config": null,
+        });
+        write_keras_zip(path.as_ref(), &config, |f| self.write_keras3(f))
+    }
+}
+
+/// Writes a `.keras` archive at `path` (atomically): `metadata.json`, `config.json`
+/// (`config`) and `model.weights.h5` written by `write_weights`.
+fn write_keras_zip(path: &Path, config: &Value, write_weights: impl FnOnce(&hdf5::File) -> Why<()>) -> Result<()> {
+    let why = |r: String| file_error(path, r);
+    let metadata = json!({"keras_version": KERAS_VERSION});
+    let (weights, _) =
+        TempFile::create(".weights.h5").map_err(|e| why(format!("cannot create a temporary file: {e}")))?;
+    {
+        let f = hdf5::File::create(&weights.0).map_err(|e| why(format!("cannot create the weights: {e}")))?;
+        write_weights(&f).map_err(&why)?;
+        f.close().map_err(|e| why(format!("cannot close the weights: {e}")))?;
+    }
+    let h5 = std::fs::read(&weights.0).map_err(|e| why(format!("cannot read the weights back: {e}")))?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().ok_or_else(|| why("not a file name".into()))?.to_string_lossy().to_string();
+    let (tmp, file) = TempFile::create_in(&dir, &format!(".{name}."), ".tmp")
+        .map_err(|e| why(format!("cannot create a temporary file in {}: {e}", dir.display())))?;
+    let mut zip = zip::ZipWriter::new(file);
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (member, bytes) in [
+        ("metadata.json", metadata.to_string().into_bytes()),
+        ("config.json", config.to_string().into_bytes()),
+        ("model.weights.h5", h5),
+    ] {
+        zip.start_file(member, options)
+            .and_then(|_| zip.write_all(&bytes).map_err(Into::into))
+            .map_err(|e| why(format!("cannot write {member}: {e}")))?;
+    }
+    let file = zip.finish().map_err(|e| why(format!("cannot finish the archive: {e}")))?;
+    file.sync_all().map_err(|e| why(format!("cannot sync: {e}")))?;
+    std::fs::rename(&tmp.0, path).map_err(|e| why(format!("cannot rename the temporary file over it: {e}")))
 }

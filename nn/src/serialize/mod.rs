@@ -1,5 +1,5 @@
-//! Saving and loading models: Keras configs for layers and whole `Sequential` models in
-//! HDF5, in Keras' `.h5` layout.
+//! Saving and loading models: Keras configs for layers and whole models (`Sequential`
+//! and functional [`Model`](crate::Model)s) in HDF5, in Keras' `.h5` layout.
 //!
 //! # Configs
 //! Every layer can describe itself as its Keras config ([`Module::keras_config`](crate::Module::keras_config): the
@@ -33,6 +33,19 @@
 //! strings (older files) are read too. Weight names follow Keras 3
 //! (`<model>/<layer>/<weight>`, no `:0`); weights are matched by layer order and weight
 //! order, as Keras' legacy loader does, so Keras 2 names read as well.
+//!
+//! **Functional models.** [`Model::save`](crate::Model::save) writes the same layout
+//! with `model_config` `{"class_name": "Functional", "config": {"name", "trainable",
+//! "layers", "input_layers", "output_layers"}}` (Keras 3's format: each layer entry has
+//! its `inbound_nodes`, one per call, as `{"args": [keras tensors], "kwargs": {}}`);
+//! `layer_names` lists Keras' `model.layers` order (input layers first, then by depth),
+//! input and merge layers with empty `weight_names`, and weight names are
+//! `<layer>/<weight>`. [`Model::load`](crate::Model::load) reads Keras 3's and Keras 2's
+//! (`[[["layer", node, tensor, {}]]]`) formats, class `Functional` or `Model`. The
+//! `training_config` holds losses, loss weights and the optimizer's config, not the
+//! metrics nor the optimizer's state; read from a file, it compiles the model only when
+//! Derin can map its losses and optimizer (else it is ignored, not an error).
+//! [`load_model`](crate::load_model) picks the loader from `model_config`'s class.
 //!
 //! **Weight layouts.** Weights are stored in Keras' layouts: a `Dense` kernel is
 //! `[in, units]` in both libraries; convolution kernels, whose Derin layout differs, are
@@ -91,6 +104,8 @@
 //! ```
 
 mod config;
+mod functional;
+mod functional_h5;
 mod h5;
 mod keras3_weights;
 mod keras_zip;
@@ -99,14 +114,15 @@ mod model;
 mod predict;
 pub(crate) mod registry;
 mod training;
+mod weights;
 
 pub(crate) use config::{
     KerasConfig, base_config, data_format_value, f32_value, initializer, mark_keras2_activations, padding1d_value,
     padding2d_value, unserializable,
 };
-pub use load::{KerasModel, load_model};
+pub use load::{KerasModel, load_model, model_from_json};
 pub use predict::{PREDICT_BATCH_SIZE, output_paths, predict_files};
-pub use registry::layer_from_config;
+pub use registry::{layer_from_config, merge_layer_from_config};
 
 /// The Keras version whose `.h5` layout Derin writes, stored as `keras_version`.
 ///

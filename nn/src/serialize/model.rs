@@ -4,8 +4,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use derin_optim::{Hyperparameters, OptimizerState, SavedArray, Slot};
-use derin_tensor::Param;
-use derin_tensor::ndarray::{ArrayD, IxDyn};
 use hdf5_metno as hdf5;
 use serde_json::{Value, json};
 
@@ -22,6 +20,7 @@ use crate::serialize::training::{
     keras_name, loss_from_keras, metric_from_keras, optimizer_from_hyperparameters, optimizer_from_keras,
     training_config,
 };
+use crate::serialize::weights::{read_weights, weights_group, write_weights};
 use crate::serialize::{BACKEND, KERAS_VERSION, KerasConfig, layer_from_config, mark_keras2_activations};
 
 impl Sequential {
@@ -140,7 +139,7 @@ impl Sequential {
         write_atomically(path, |f| {
             let why = |r: String| file_error(path, r);
             let weights = f.create_group("model_weights").map_err(|e| why(format!("group model_weights: {e}")))?;
-            self.write_weights(&weights).map_err(why)?;
+            write_weights(&weights, &self.weight_entries(), &format!("{}/", self.name())).map_err(why)?;
             let config = json!({"class_name": "Sequential", "config": self.to_keras_config()?});
             write_str(f, "model_config", &config.to_string()).map_err(why)?;
             write_str(f, "keras_version", KERAS_VERSION).map_err(why)?;
@@ -191,7 +190,7 @@ impl Sequential {
             return Err(why("missing group /model_weights".into()));
         }
         let weights = file.group("model_weights").map_err(|e| why(format!("group /model_weights: {e}")))?;
-        model.read_weights(&weights).map_err(why)?;
+        read_weights(&weights, &model.modules()).map_err(why)?;
         if let Some(text) = read_str(&file, "training_config").map_err(why)? {
             let training: Value =
                 serde_json::from_str(&text).map_err(|e| why(format!("attribute training_config is not JSON: {e}")))?;
@@ -224,7 +223,8 @@ impl Sequential {
         if is_keras3_path(path) {
             return write_atomically(path, |f| self.write_keras3(f).map_err(|r| file_error(path, r)));
         }
-        write_atomically(path, |f| self.write_weights(f).map_err(|r| file_error(path, r)))
+        let prefix = format!("{}/", self.name());
+        write_atomically(path, |f| write_weights(f, &self.weight_entries(), &prefix).map_err(|r| file_error(path, r)))
     }
 
     /// Loads weights into this model from a file written by
@@ -255,119 +255,18 @@ impl Sequential {
         if is_keras3(&file) {
             return self.read_keras3(&file).map_err(why);
         }
-        let has_names = file.attr_names().map_err(|e| why(e.to_string()))?.iter().any(|n| n.starts_with("layer_names"));
-        let group = if has_names || !file.link_exists("model_weights") {
-            (*file).clone()
-        } else {
-            file.group("model_weights").map_err(|e| why(format!("group /model_weights: {e}")))?
-        };
-        self.read_weights(&group).map_err(why)
+        let group = weights_group(&file).map_err(why)?;
+        read_weights(&group, &self.modules()).map_err(why)
     }
 
-    /// Every weight of `layer` in Keras' order: weights, then state weights.
-    fn all_weights(layer: &dyn Module) -> Vec<Param> {
-        [layer.weights(), layer.state_weights()].concat()
+    /// The layers, for the weight reader.
+    fn modules(&self) -> Vec<&dyn Module> {
+        self.layers.iter().map(|l| l.as_ref()).collect()
     }
 
-    /// Keras' `save_weights_to_hdf5_group`: `layer_names`, `backend`, `keras_version`,
-    /// one group per layer with `weight_names` (`<model>/<layer>/<weight>`) and datasets.
-    fn write_weights(&self, g: &hdf5::Group) -> Why<()> {
-        let names: Vec<String> = self.layers.iter().map(|l| l.name().to_string()).collect();
-        write_str_list(g, "layer_names", &names)?;
-        write_str(g, "backend", BACKEND)?;
-        write_str(g, "keras_version", KERAS_VERSION)?;
-        for layer in &self.layers {
-            let lg = g.create_group(layer.name()).map_err(|e| format!("group {}: {e}", layer.name()))?;
-            let weights = Self::all_weights(layer.as_ref());
-            let names: Vec<String> = weights.iter().map(|p| format!("{}/{}", self.name(), p.name())).collect();
-            write_str_list(&lg, "weight_names", &names)?;
-            for (i, (p, name)) in weights.iter().zip(&names).enumerate() {
-                let mut value = p.value().to_array();
-                if let Some(axes) = layer.keras_weight_axes(i) {
-                    value = value.permuted_axes(IxDyn(&axes));
-                }
-                write_f32(&lg, name, value.shape(), &value.iter().copied().collect::<Vec<f32>>())?;
-            }
-        }
-        let top =
-            g.create_group("top_level_model_weights").map_err(|e| format!("group top_level_model_weights: {e}"))?;
-        write_str_list(&top, "weight_names", &[])
-    }
-
-    /// Keras' `load_weights_from_hdf5_group`: reads and checks everything, then sets.
-    fn read_weights(&self, g: &hdf5::Group) -> Why<()> {
-        let at = g.name();
-        let names = read_str_list(g, "layer_names")?.ok_or_else(|| format!("missing attribute layer_names on {at}"))?;
-        let mut file_layers = Vec::new();
-        for name in &names {
-            if !g.link_exists(name) {
-                return Err(format!("missing group {}/{name}", at.trim_end_matches('/')));
-            }
-            let lg = g.group(name).map_err(|e| format!("group {name}: {e}"))?;
-            let weight_names = read_str_list(&lg, "weight_names")?
-                .ok_or_else(|| format!("missing attribute weight_names on {}", lg.name()))?;
-            if !weight_names.is_empty() {
-                file_layers.push((lg, weight_names));
-            }
-        }
-        let layers: Vec<&dyn Module> =
-            self.layers.iter().map(|l| l.as_ref()).filter(|l| !Self::all_weights(*l).is_empty()).collect();
-        if layers.len() != file_layers.len() {
-            let file: Vec<String> = file_layers.iter().map(|(lg, _)| lg.name()).collect();
-            let model: Vec<String> = layers.iter().map(|l| l.label()).collect();
-            return Err(format!(
-                "the file has weights for {} layers ({}), the model has {} layers with weights ({})",
-                file.len(),
-                file.join(", "),
-                model.len(),
-                model.join(", ")
-            ));
-        }
-        let mut updates = Vec::new();
-        for (layer, (lg, weight_names)) in layers.iter().zip(&file_layers) {
-            let params = Self::all_weights(*layer);
-            if params.len() != weight_names.len() {
-                return Err(format!(
-                    "group {} has {} weights, {} has {}",
-                    lg.name(),
-                    weight_names.len(),
-                    layer.label(),
-                    params.len()
-                ));
-            }
-            for (i, (p, name)) in params.iter().zip(weight_names).enumerate() {
-                let axes = layer.keras_weight_axes(i);
-                let want: Vec<usize> = match &axes {
-                    Some(axes) => axes.iter().map(|&a| p.shape()[a]).collect(),
-                    None => p.shape(),
-                };
-                let (shape, data) = read_f32(lg, name, |what, shape| {
-                    if shape == want.as_slice() {
-                        return Ok(());
-                    }
-                    let layout = if axes.is_some() { " (Keras' layout)" } else { "" };
-                    Err(format!(
-                        "{what} has shape {shape:?}, {} needs {want:?}{layout} for {}",
-                        layer.label(),
-                        p.name()
-                    ))
-                })?;
-                let mut array =
-                    ArrayD::from_shape_vec(IxDyn(&shape), data).map_err(|e| format!("dataset {name}: {e}"))?;
-                if let Some(axes) = axes {
-                    let mut inverse = vec![0; axes.len()];
-                    for (k, &a) in axes.iter().enumerate() {
-                        inverse[a] = k;
-                    }
-                    array = array.permuted_axes(IxDyn(&inverse)).as_standard_layout().into_owned();
-                }
-                updates.push((p.clone(), array));
-            }
-        }
-        for (p, array) in updates {
-            p.set(array);
-        }
-        Ok(())
+    /// `layer_names` entries for the weight writer: every layer, by name.
+    fn weight_entries(&self) -> Vec<(&str, Option<&dyn Module>)> {
+        self.layers.iter().map(|l| (l.name(), Some(l.as_ref()))).collect()
     }
 
     /// Compiles from a Keras `training_config`.
@@ -491,7 +390,7 @@ fn keras_slot_order(h: &Hyperparameters) -> &'static [&'static [Slot]] {
 }
 
 /// The non-batch dimensions of a `[null, d₁, …]` batch shape under `key`.
-fn batch_shape(c: &KerasConfig, key: &str) -> Result<Vec<usize>> {
+pub(crate) fn batch_shape(c: &KerasConfig, key: &str) -> Result<Vec<usize>> {
     let v = c.get(key).ok_or_else(|| c.error(key, "missing"))?;
     let dims =
         v.as_array().filter(|d| !d.is_empty()).ok_or_else(|| c.error(key, format!("expected [null, …], got {v}")))?;

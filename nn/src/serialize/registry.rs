@@ -5,9 +5,10 @@ use serde_json::Value;
 use crate::activation::ActivationLayer;
 use crate::error::{Error, Result};
 use crate::layers::{
-    AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Conv1D, Conv2D, Conv2DTranspose, Dense,
-    Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
-    GlobalMaxPooling2D, LSTM, LayerNormalization, Masking, MaxPooling1D, MaxPooling2D, Permute, Reshape, SimpleRNN,
+    Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate, Conv1D, Conv2D,
+    Conv2DTranspose, Dense, Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D, GlobalAveragePooling2D,
+    GlobalMaxPooling1D, GlobalMaxPooling2D, LSTM, LayerNormalization, Masking, MaxPooling1D, MaxPooling2D, MergeLayer,
+    Multiply, Permute, Reshape, SimpleRNN,
 };
 use crate::module::Module;
 use crate::serialize::KerasConfig;
@@ -69,6 +70,56 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<Box<dyn Mod
         "SimpleRNN" => Box::new(SimpleRNN::from_keras_config(&c)?),
         _ => return Err(c.error("class_name", format!("unknown layer class (Derin reads {KNOWN})"))),
     })
+}
+
+/// The Keras merge classes [`merge_layer_from_config`] knows.
+const KNOWN_MERGE: &str = "Add, Average, Concatenate, Multiply";
+
+/// Rebuilds a merge layer (one that takes several inputs, used by
+/// [`Graph::merge`](crate::Graph::merge)) from its Keras class name and config, as
+/// [`layer_from_config`] does for one-input layers. `Concatenate`'s `axis` counts the
+/// batch axis as 0 in both libraries, so it is kept as written.
+///
+/// # Errors
+/// [`Error::Config`] naming the layer and the key: an unknown class name (key
+/// `class_name`), a mistyped key.
+///
+/// ```
+/// use derin_nn::{Concatenate, MergeLayer, merge_layer_from_config};
+/// let config = Concatenate::new(-2).named("joined").keras_config().unwrap();
+/// let layer = merge_layer_from_config("Concatenate", &config).unwrap();
+/// assert_eq!(layer.label(), "joined (Concatenate)");
+/// assert_eq!(layer.output_shape(&[vec![2, 3], vec![1, 3]]).unwrap(), vec![3, 3]);
+///
+/// let err = merge_layer_from_config("Subtract", &serde_json::json!({"name": "diff"})).err().unwrap();
+/// assert!(err.to_string().starts_with("diff (Subtract): config key \"class_name\": unknown merge layer class"));
+/// ```
+pub fn merge_layer_from_config(class_name: &str, config: &Value) -> Result<Box<dyn MergeLayer>> {
+    let c = KerasConfig::new(class_name, config)?;
+    let mut layer: Box<dyn MergeLayer> = match class_name {
+        "Add" => Box::new(Add::new()),
+        "Average" => Box::new(Average::new()),
+        "Multiply" => Box::new(Multiply::new()),
+        "Concatenate" => {
+            let axis = match c.get("axis") {
+                None => -1,
+                Some(_) => match c.axes("axis")?.as_slice() {
+                    [a] => *a,
+                    _ => return Err(c.error("axis", "expected one axis")),
+                },
+            };
+            Box::new(Concatenate::new(axis))
+        }
+        _ => return Err(c.error("class_name", format!("unknown merge layer class (Derin reads {KNOWN_MERGE})"))),
+    };
+    let default = layer.default_name();
+    *layer.core_mut() = c.core(&default)?;
+    Ok(layer)
+}
+
+/// Whether `class_name` is a merge layer class [`merge_layer_from_config`] reads.
+pub(crate) fn is_merge_class(class_name: &str) -> bool {
+    KNOWN_MERGE.split(", ").any(|k| k == class_name)
 }
 
 /// The class name and config of one `{"class_name": …, "config": …}` entry.
@@ -181,6 +232,33 @@ mod tests {
             let got = layer_from_config(class, &config).err().map(|e| e.to_string());
             assert_eq!(got.as_deref(), Some(want));
         }
+    }
+
+    #[test]
+    fn merge_layers_round_trip_through_their_configs() {
+        let layers: Vec<Box<dyn MergeLayer>> = vec![
+            Box::new(Add::new().named("plus")),
+            Box::new(Multiply::new()),
+            Box::new(Average::new()),
+            Box::new(Concatenate::new(1).named("cat")),
+        ];
+        for layer in layers {
+            let config = layer.keras_config().unwrap();
+            let back = merge_layer_from_config(layer.type_name(), &config).unwrap();
+            assert_eq!(back.label(), layer.label());
+            assert_eq!(back.keras_config().unwrap(), config);
+            assert!(is_merge_class(layer.type_name()));
+        }
+        // Abridged from Keras 3.15 (reference/keras_functional.py): a DTypePolicy dtype.
+        let keras = json!({"name": "cat", "trainable": false, "axis": -1,
+            "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}}});
+        let cat = merge_layer_from_config("Concatenate", &keras).unwrap();
+        assert_eq!((cat.label(), cat.core().trainable), ("cat (Concatenate)".to_string(), false));
+        assert_eq!(cat.output_shape(&[vec![2], vec![3]]).unwrap(), vec![5]);
+        let err = merge_layer_from_config("Concatenate", &json!({"name": "c", "axis": "last"})).err().unwrap();
+        assert!(err.to_string().starts_with("c (Concatenate): config key \"axis\""), "{err}");
+        assert!(merge_layer_from_config("Add", &json!([])).is_err());
+        assert!(!is_merge_class("Dense"));
     }
 
     #[test]
