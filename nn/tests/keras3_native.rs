@@ -211,7 +211,7 @@ fn malformed_archives_are_errors_naming_what_is_wrong() {
         (
             "functional",
             vec![("config.json", b"{\"class_name\": \"Functional\", \"config\": {}}"), ("model.weights.h5", &weights)],
-            "a Functional model",
+            "Functional: config key \"layers\": missing or not a list",
         ),
     ];
     for (case, members, want) in cases {

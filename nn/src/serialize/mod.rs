@@ -1,5 +1,33 @@
 //! Saving and loading models: Keras configs for layers and whole models (`Sequential`
-//! and functional [`Model`](crate::Model)s) in HDF5, in Keras' `.h5` layout.
+//! and functional [`Model`](crate::Model)s) in HDF5, in Keras' `.h5` layout, and Keras 3's
+//! `.keras` and `.weights.h5` formats.
+//!
+//! # Keras interoperability at a glance
+//! - [`load_model`]: a full-model file written by Keras 3 (`.h5` or `.keras`), by Keras 2
+//!   / tf.keras (`.h5`), or by Derin, as a [`KerasModel`] (Sequential or functional) that
+//!   predicts what Keras predicts (checked over every supported layer within 1e-4
+//!   relative + 1e-5 absolute by `nn/tests/keras_interop.rs`, fixtures from
+//!   `reference/keras_interop.py`).
+//! - [`KerasModel::load_weights`]: a Keras 3 `.weights.h5` or a legacy `.h5` weights (or
+//!   model) file into a model of the same architecture.
+//! - [`KerasModel::save_keras`]: a `.h5` (or, for a `.keras` path, a `.keras`) file that
+//!   Keras' `load_model` reads with the same predictions.
+//! - [`model_from_json`] / [`KerasModel::to_json`]: the architecture alone.
+//! - [`predict_files`]: what the `keras_predict` example does (`.npy` in, `.npy` out).
+//!
+//! **Layouts.** A model keeps the `data_format` its file gives: a Keras model, being
+//! channels-last, loads as channels-last Derin layers, so it takes Keras' `[N, H, W, C]`
+//! inputs and its `Flatten` yields Keras' feature order (a `Dense` after it needs no
+//! permutation). Derin's own channels-first models save as `channels_first` layers,
+//! which Keras 3 runs as well. Only kernels are permuted (see *Weight layouts*).
+//!
+//! **Keras 2 differences handled.** `batch_input_shape`, dtype strings, `:0` weight
+//! names, `[[["layer", 0, 0, {}]]]` inbound nodes, GRU `reset_after=False`, and
+//! tf-keras' `hard_sigmoid` (`clip(0.2x + 0.5, 0, 1)`, not Keras 3's `relu6(x + 3) / 6`:
+//! a file whose `keras_version` is 2.x gets Keras 2's; such a model cannot be saved for
+//! Keras 3, which has no name for it). Options Derin does not have (`stateful`,
+//! constraints, …) are [`Error::Config`](crate::Error::Config)s naming the layer's class,
+//! name and key.
 //!
 //! # Configs
 //! Every layer can describe itself as its Keras config ([`Module::keras_config`](crate::Module::keras_config): the
@@ -73,10 +101,12 @@
 //! moving statistics after gamma and beta), in the same Keras layouts as above.
 //! [`Sequential::load_weights`](crate::Sequential::load_weights) tells the two layouts
 //! apart by the file's content; [`Sequential::save_weights`](crate::Sequential::save_weights)
-//! writes Keras 3's when the path ends in `.weights.h5`. A `.keras` file is a zip archive
-//! of `config.json` (the model's config), `metadata.json` and `model.weights.h5` (Keras
-//! 3's weights layout): [`load_model`] reads it,
-//! [`Sequential::save_keras_zip`](crate::Sequential::save_keras_zip) writes it.
+//! writes Keras 3's when the path ends in `.weights.h5` (and the same for
+//! [`Model`](crate::Model), whose layers are keyed in Keras' `model.layers` order). A
+//! `.keras` file is a zip archive of `config.json` (the model's config), `metadata.json`
+//! and `model.weights.h5` (Keras 3's weights layout): [`load_model`] reads it,
+//! [`Sequential::save_keras_zip`](crate::Sequential::save_keras_zip) and
+//! [`Model::save_keras_zip`](crate::Model::save_keras_zip) write it.
 //!
 //! # Safety of writes and reads
 //! Files are written to a temporary file in the same directory and renamed over the
