@@ -63,7 +63,7 @@ fn check_version(version: &str, formats: &[&str]) {
     let names = names(&dir);
     assert!(names.len() >= 17, "{version}: only {} fixtures", names.len());
     let roundtrip = std::env::var_os("DERIN_KERAS_ROUNDTRIP_DIR").map(PathBuf::from);
-    let mut failures = Vec::new();
+    let (mut failures, mut worst_seen, mut files) = (Vec::new(), 0.0f32, 0);
     for name in &names {
         let (inputs, want) = (arrays(&dir, name, "in"), arrays(&dir, name, "out"));
         assert!(!inputs.is_empty() && !want.is_empty(), "{version}/{name}: no inputs or outputs");
@@ -88,6 +88,7 @@ fn check_version(version: &str, formats: &[&str]) {
                 Err(e) => failures.push(format!("{version}/{name}.{format}: {e}")),
                 Ok(model) => {
                     let err = worst(&predict(&model, &inputs), &want);
+                    (worst_seen, files) = (worst_seen.max(err), files + 1);
                     if err > 1.0 {
                         failures.push(format!("{version}/{name}.{format}: error {err:.2} × tolerance"));
                     }
@@ -127,6 +128,7 @@ fn check_version(version: &str, formats: &[&str]) {
             std::fs::remove_file(&tmp).unwrap();
         }
     }
+    eprintln!("{version}: {files} files match Keras; worst error / tolerance {worst_seen:.4}");
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
 }
 

@@ -11,9 +11,9 @@ use crate::functional::{GraphLayer, Model};
 use crate::module::Module;
 use crate::serialize::f32_value;
 use crate::serialize::functional::Op;
+use crate::serialize::h5::read_model_config;
 use crate::serialize::h5::{Why, file_error, open, read_str, write_atomically, write_str};
 use crate::serialize::keras3_weights::{is_keras3, is_keras3_path, read_keras3_weights, write_keras3_weights};
-use crate::serialize::mark_keras2_activations;
 use crate::serialize::registry::class_and_config;
 use crate::serialize::training::{loss_from_keras, loss_to_keras, optimizer_from_keras, optimizer_to_keras};
 use crate::serialize::weights::{read_weights, weights_group, write_weights};
@@ -127,14 +127,7 @@ impl Model {
         let path = path.as_ref();
         let why = |r: String| file_error(path, r);
         let file = open(path)?;
-        let text = read_str(&file, "model_config")
-            .map_err(why)?
-            .ok_or_else(|| why("missing attribute model_config".into()))?;
-        let mut config: Value =
-            serde_json::from_str(&text).map_err(|e| why(format!("attribute model_config is not JSON: {e}")))?;
-        if read_str(&file, "keras_version").ok().flatten().is_some_and(|v| v.starts_with("2.")) {
-            mark_keras2_activations(&mut config);
-        }
+        let config = read_model_config(&file, path)?;
         class_and_config(&config, "model_config")?;
         let mut model = Model::from_keras_config(&config)?;
         if !file.link_exists("model_weights") {
@@ -252,12 +245,7 @@ impl Model {
 /// The `class_name` of a model file's `model_config` (`Sequential`, `Functional`,
 /// `Model`, …), for [`load_model`](crate::load_model).
 pub(crate) fn model_class(path: &Path) -> Result<String> {
-    let why = |r: String| file_error(path, r);
-    let file = open(path)?;
-    let text =
-        read_str(&file, "model_config").map_err(why)?.ok_or_else(|| why("missing attribute model_config".into()))?;
-    let config: Value =
-        serde_json::from_str(&text).map_err(|e| why(format!("attribute model_config is not JSON: {e}")))?;
+    let config = read_model_config(&open(path)?, path)?;
     let (class, _) = class_and_config(&config, "model_config")?;
     Ok(class.to_string())
 }

@@ -196,6 +196,20 @@ pub(crate) fn read_i64(group: &hdf5::Group, path: &str) -> Why<i64> {
     }
 }
 
+/// The `model_config` attribute of a model file, parsed; a file whose `keras_version` is
+/// 2.x has tf-keras' `hard_sigmoid` marked as such (see `mark_keras2_activations`).
+pub(crate) fn read_model_config(file: &hdf5::File, path: &Path) -> Result<serde_json::Value> {
+    let why = |r: String| file_error(path, r);
+    let text =
+        read_str(file, "model_config").map_err(why)?.ok_or_else(|| why("missing attribute model_config".into()))?;
+    let mut config: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| why(format!("attribute model_config is not JSON: {e}")))?;
+    if read_str(file, "keras_version").ok().flatten().is_some_and(|v| v.starts_with("2.")) {
+        crate::serialize::mark_keras2_activations(&mut config);
+    }
+    Ok(config)
+}
+
 /// Opens `path` for reading; `Err` names the file and says why (missing, not HDF5,
 /// truncated).
 pub(crate) fn open(path: &Path) -> Result<hdf5::File> {

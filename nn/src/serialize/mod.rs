@@ -73,7 +73,7 @@
 //! `training_config` holds losses, loss weights and the optimizer's config, not the
 //! metrics nor the optimizer's state; read from a file, it compiles the model only when
 //! Derin can map its losses and optimizer (else it is ignored, not an error).
-//! [`load_model`](crate::load_model) picks the loader from `model_config`'s class.
+//! [`load_model`] picks the loader from `model_config`'s class.
 //!
 //! **Weight layouts.** Weights are stored in Keras' layouts: a `Dense` kernel is
 //! `[in, units]` in both libraries; convolution kernels, whose Derin layout differs, are

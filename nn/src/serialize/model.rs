@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use crate::error::{Error, Result};
 use crate::module::Module;
 use crate::sequential::Sequential;
+use crate::serialize::h5::read_model_config;
 use crate::serialize::h5::{
     Why, file_error, open, read_f32, read_i64, read_str, read_str_list, write_atomically, write_f32, write_i64,
     write_str, write_str_list,
@@ -21,7 +22,7 @@ use crate::serialize::training::{
     training_config,
 };
 use crate::serialize::weights::{read_weights, weights_group, write_weights};
-use crate::serialize::{BACKEND, KERAS_VERSION, KerasConfig, layer_from_config, mark_keras2_activations};
+use crate::serialize::{BACKEND, KERAS_VERSION, KerasConfig, layer_from_config};
 
 impl Sequential {
     /// The model's Keras config, as Keras' `Sequential.get_config()`: `name`, `trainable`,
@@ -172,14 +173,7 @@ impl Sequential {
         let path = path.as_ref();
         let why = |r: String| file_error(path, r);
         let file = open(path)?;
-        let text = read_str(&file, "model_config")
-            .map_err(why)?
-            .ok_or_else(|| why("missing attribute model_config".into()))?;
-        let mut config: Value =
-            serde_json::from_str(&text).map_err(|e| why(format!("attribute model_config is not JSON: {e}")))?;
-        if read_str(&file, "keras_version").ok().flatten().is_some_and(|v| v.starts_with("2.")) {
-            mark_keras2_activations(&mut config);
-        }
+        let config = read_model_config(&file, path)?;
         let (class, inner) = class_and_config(&config, "model_config")?;
         if class != "Sequential" {
             let reason = format!("a {class} model; Derin loads Sequential models");

@@ -62,7 +62,7 @@ impl GRU {
 
     /// Keras' `reset_after`: `true` (the default) applies the reset gate after the
     /// recurrent product, `false` before it, with a `[3·units]` bias (see [`GRU`]). Set it
-    /// before [`build`](Module::build).
+    /// before [`build`](crate::Module::build).
     ///
     /// ```
     /// use derin_nn::{Ctx, GRU, Module, Recurrent};
