@@ -337,6 +337,23 @@ pub trait Module {
     }
 }
 
+/// The most values one weight may hold: 2³², 16 GiB of `f32`.
+pub(crate) const MAX_WEIGHT_VALUES: usize = 1 << 32;
+
+/// `Err` when weight `name` of `shape` would hold more than [`MAX_WEIGHT_VALUES`], so
+/// that a layer asked (by a config read from a file, say) for more memory than a machine
+/// has fails to build instead of aborting on allocation.
+pub(crate) fn check_weight_size(layer: String, input: &[usize], name: &str, shape: &[usize]) -> Result<()> {
+    match shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)) {
+        Some(n) if n <= MAX_WEIGHT_VALUES => Ok(()),
+        _ => Err(Error::InputShape {
+            layer,
+            expected: format!("an input for which the {name} {shape:?} holds at most 2^32 values (16 GiB)"),
+            got: input.to_vec(),
+        }),
+    }
+}
+
 /// `MaxPooling2D` → `max_pooling2d`, as Keras derives default layer names.
 pub(crate) fn snake_case(type_name: &str) -> String {
     let chars: Vec<char> = type_name.chars().collect();

@@ -468,3 +468,37 @@ fn reads_every_current_layer_from_a_keras_file() {
     same.load_weights(fixture("keras_layers.h5")).unwrap();
     assert_eq!(same.predict(&x, 2).unwrap().to_vec(), p);
 }
+
+#[test]
+fn configs_asking_for_more_memory_than_exists_are_errors() {
+    // A config edit the fuzzer made: 1,350,000 features into 100,000 units is a
+    // 1.35e11-value (540 GB) kernel. Building it must be an Err, not an allocation abort.
+    let dense = serde_json::json!({"name": "m", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [null, 1350000]}},
+        {"class_name": "Dense", "config": {"name": "big", "units": 100000}}]});
+    let err = Sequential::from_keras_config(&dense).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "cannot add big (Dense) after input (InputLayer): input (InputLayer) outputs [1350000], but big (Dense) \
+         expects an input for which the kernel [1350000, 100000] holds at most 2^32 values (16 GiB)"
+    );
+    let cases = [
+        ("Embedding", serde_json::json!({"name": "e", "input_dim": 1u64 << 40, "output_dim": 8}), vec![5u64]),
+        (
+            "Conv1D",
+            serde_json::json!({"name": "c", "filters": 1u64 << 20, "kernel_size": 1 << 13}),
+            vec![1 << 14, 1 << 10],
+        ),
+        ("LSTM", serde_json::json!({"name": "l", "units": 1u64 << 20}), vec![4, 3]),
+        ("BatchNormalization", serde_json::json!({"name": "b"}), vec![1u64 << 33]),
+    ];
+    for (class, config, shape) in cases {
+        let mut batch_shape = vec![Value::Null];
+        batch_shape.extend(shape.iter().map(|&d| serde_json::json!(d)));
+        let model = serde_json::json!({"name": "m", "layers": [
+            {"class_name": "InputLayer", "config": {"batch_shape": batch_shape}},
+            {"class_name": class, "config": config}]});
+        let err = Sequential::from_keras_config(&model).unwrap_err().to_string();
+        assert!(err.contains("holds at most 2^32 values (16 GiB)"), "{class}: {err}");
+    }
+}

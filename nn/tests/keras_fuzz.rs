@@ -137,7 +137,7 @@ fn mutate_json(config: &mut Value, rng: &mut Rng) -> String {
         8 => json!({}),
         9 => json!(true),
         10 => json!([1, "x", null]),
-        11 => json!(1000), // 100_000 makes a 540 GB kernel: see the report on allocation aborts
+        11 => json!(1000), // large enough to matter, small enough to allocate (huge sizes: hdf5.rs)
         _ => json!("NoSuchLayer"),
     };
     let text = format!("set {pointer} = {replacement}");

@@ -8,7 +8,7 @@ use super::conv_common::{ConvConfig, ConvWeights, check_channels, check_positive
 use crate::DataFormat;
 use crate::activation::Activation;
 use crate::error::{Error, Result};
-use crate::module::{Ctx, LayerCore, Module};
+use crate::module::{Ctx, LayerCore, Module, check_weight_size};
 use crate::serialize::{KerasConfig, padding1d_value, padding2d_value};
 
 /// 2-D convolution: `y[n, o, i, j] = activation(bias[o] + Σ_{c, a, b} kernel[o, c, a, b] ·
@@ -213,7 +213,9 @@ impl Module for Conv2D {
         if self.weights.kernel.is_none() {
             let (channels, _) = self.data_format.split(input).expect("checked by output_shape");
             let [kh, kw] = self.kernel_size;
-            self.weights.make(&[self.filters, channels / self.groups, kh, kw], self.filters, rng);
+            let shape = [self.filters, channels / self.groups, kh, kw];
+            check_weight_size(self.label(), input, "kernel", &shape)?;
+            self.weights.make(&shape, self.filters, rng);
         }
         Ok(())
     }
@@ -422,7 +424,9 @@ impl Module for Conv1D {
         self.output_shape(input)?;
         if self.weights.kernel.is_none() {
             let (channels, _) = self.data_format.split(input).expect("checked by output_shape");
-            self.weights.make(&[self.filters, channels / self.groups, self.kernel_size], self.filters, rng);
+            let shape = [self.filters, channels / self.groups, self.kernel_size];
+            check_weight_size(self.label(), input, "kernel", &shape)?;
+            self.weights.make(&shape, self.filters, rng);
         }
         Ok(())
     }

@@ -8,7 +8,7 @@ use super::conv_common::{ConvConfig, ConvWeights, check_channels, check_positive
 use crate::DataFormat;
 use crate::activation::Activation;
 use crate::error::{Error, Result};
-use crate::module::{Ctx, LayerCore, Module};
+use crate::module::{Ctx, LayerCore, Module, check_weight_size};
 use crate::serialize::{KerasConfig, padding2d_value};
 
 /// Transposed 2-D convolution: each input pixel adds its kernel, weighted by the pixel's
@@ -221,7 +221,9 @@ impl Module for Conv2DTranspose {
         if self.weights.kernel.is_none() {
             let (channels, _) = self.data_format.split(input).expect("checked by output_shape");
             let [kh, kw] = self.kernel_size;
-            self.weights.make(&[channels, self.filters, kh, kw], self.filters, rng);
+            let shape = [channels, self.filters, kh, kw];
+            check_weight_size(self.label(), input, "kernel", &shape)?;
+            self.weights.make(&shape, self.filters, rng);
         }
         Ok(())
     }

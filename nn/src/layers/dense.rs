@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::activation::Activation;
 use crate::error::{Error, Result};
-use crate::module::{Ctx, LayerCore, Module};
+use crate::module::{Ctx, LayerCore, Module, check_weight_size};
 use crate::regularizer::Regularizer;
 use crate::serialize::{KerasConfig, base_config};
 
@@ -227,7 +227,9 @@ impl Module for Dense {
     fn build(&mut self, input: &[usize], rng: &mut Rng) -> Result<()> {
         self.output_shape(input)?;
         if self.kernel.is_none() {
-            self.make_weights(*input.last().expect("checked by output_shape"), rng);
+            let features = *input.last().expect("checked by output_shape");
+            check_weight_size(self.label(), input, "kernel", &[features, self.units])?;
+            self.make_weights(features, rng);
         }
         Ok(())
     }

@@ -4,7 +4,7 @@
 use derin_tensor::{Param, Rng, Tensor};
 
 use crate::error::{Error, Result};
-use crate::module::{Ctx, LayerCore, Module};
+use crate::module::{Ctx, LayerCore, Module, check_weight_size};
 use crate::serialize::{KerasConfig, base_config, f32_value, initializer};
 use serde_json::{Value, json};
 
@@ -212,6 +212,7 @@ impl Module for Embedding {
     fn build(&mut self, input: &[usize], rng: &mut Rng) -> Result<()> {
         self.output_shape(input)?;
         if self.embeddings.is_none() {
+            check_weight_size(self.label(), input, "embeddings", &[self.input_dim, self.output_dim])?;
             let table = Tensor::uniform(&[self.input_dim, self.output_dim], -0.05, 0.05, rng);
             self.embeddings = Some(Param::new("embeddings", table.to_array()));
         }

@@ -4,7 +4,7 @@ use derin_tensor::{Param, Rng, Tensor};
 
 use super::normalization::value;
 use crate::error::{Error, Result};
-use crate::module::{Ctx, LayerCore, Module};
+use crate::module::{Ctx, LayerCore, Module, check_weight_size};
 use crate::serialize::{KerasConfig, base_config, f32_value, initializer};
 use serde_json::{Value, json};
 
@@ -273,6 +273,7 @@ impl Module for LayerNormalization {
         if self.built.is_none() {
             let axes = self.sample_axes(input.len()).expect("checked by output_shape");
             let sizes: Vec<usize> = axes.iter().map(|&a| input[a]).collect();
+            check_weight_size(self.label(), input, "gamma", &sizes)?;
             let make = |name: &str, v: f32| Some(Param::new(name, Tensor::full(&sizes, v).to_array()));
             self.gamma = if self.scale { make("gamma", 1.0) } else { None };
             self.beta = if self.center { make("beta", 0.0) } else { None };

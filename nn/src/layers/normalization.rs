@@ -5,7 +5,7 @@ use derin_tensor::{Param, Rng, Tensor};
 
 use self::kernel::batch_norm_train;
 use crate::error::{Error, Result};
-use crate::module::{Ctx, LayerCore, Module};
+use crate::module::{Ctx, LayerCore, Module, check_weight_size};
 use crate::serialize::{KerasConfig, base_config, f32_value, initializer};
 use serde_json::{Value, json};
 
@@ -404,6 +404,7 @@ impl Module for BatchNormalization {
         self.output_shape(input)?;
         if self.channels().is_none() {
             let c = input[self.sample_axis(input.len()).expect("checked by output_shape")];
+            check_weight_size(self.label(), input, "moving_mean", &[c])?;
             let make = |name: &str, v: f32| Some(Param::new(name, Tensor::full(&[c], v).to_array()));
             self.gamma = if self.scale { make("gamma", 1.0) } else { None };
             self.beta = if self.center { make("beta", 0.0) } else { None };

@@ -289,6 +289,11 @@ macro_rules! recurrent_layer {
             fn build(&mut self, input: &[usize], rng: &mut derin_tensor::Rng) -> $crate::error::Result<()> {
                 self.output_shape(input)?;
                 if self.base.kernel.is_none() {
+                    let width = self.base.gates.saturating_mul(self.base.units);
+                    for (name, shape) in [("kernel", [input[1], width]), ("recurrent_kernel", [self.base.units, width])]
+                    {
+                        $crate::module::check_weight_size(self.label(), input, name, &shape)?;
+                    }
                     let bias = self.initial_bias();
                     self.base.make_weights(input[1], bias, rng);
                 }
