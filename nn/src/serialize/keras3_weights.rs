@@ -23,12 +23,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use derin_tensor::Param;
-use derin_tensor::ndarray::{ArrayD, IxDyn};
+use derin_tensor::ndarray::ArrayD;
 use hdf5_metno as hdf5;
 
 use crate::module::{Module, snake_case};
 use crate::sequential::Sequential;
-use crate::serialize::h5::{Why, h5, read_f32, write_f32, write_str};
+use crate::serialize::h5::{Why, h5, write_str};
+use crate::serialize::weights::{read_weight, write_weight};
 
 /// Every weight of `layer` in Keras' order: weights, then state weights.
 fn all_weights(layer: &dyn Module) -> Vec<Param> {
@@ -149,34 +150,6 @@ pub(crate) fn read_keras3_weights(group: &hdf5::Group, layers: &[&dyn Module]) -
     Ok(out)
 }
 
-/// Reads dataset `name` of `vars` as weight `index` (`p`) of `layer`: checks the shape
-/// in Keras' layout, then permutes it into Derin's.
-fn read_weight(vars: &hdf5::Group, name: &str, layer: &dyn Module, index: usize, p: &Param) -> Why<ArrayD<f32>> {
-    let axes = layer.keras_weight_axes(index);
-    let want: Vec<usize> = match &axes {
-        Some(axes) => axes.iter().map(|&a| p.shape()[a]).collect(),
-        None => p.shape(),
-    };
-    let (shape, data) = read_f32(vars, name, |what, shape| {
-        if shape == want.as_slice() {
-            return Ok(());
-        }
-        let layout = if axes.is_some() { " (Keras' layout)" } else { "" };
-        Err(format!("{what} has shape {shape:?}, {} needs {want:?}{layout} for {}", layer.label(), p.name()))
-    })?;
-    let array = ArrayD::from_shape_vec(IxDyn(&shape), data).map_err(|e| format!("dataset {name}: {e}"))?;
-    Ok(match axes {
-        Some(axes) => {
-            let mut inverse = vec![0; axes.len()];
-            for (k, &a) in axes.iter().enumerate() {
-                inverse[a] = k;
-            }
-            array.permuted_axes(IxDyn(&inverse)).as_standard_layout().into_owned()
-        }
-        None => array,
-    })
-}
-
 /// Creates (or opens) the group at `path` under `g`, with Keras' `name` attribute when
 /// it is a `vars` group.
 fn vars_group(g: &hdf5::Group, path: &str, name: &str) -> Why<hdf5::Group> {
@@ -222,12 +195,7 @@ pub(crate) fn write_keras3_weights(group: &hdf5::Group, layers: &[&dyn Module], 
         let mut index = 0;
         for (path, count) in var_groups(*layer, params.len()) {
             for k in 0..count {
-                let mut value = params[index].value().to_array();
-                if let Some(axes) = layer.keras_weight_axes(index) {
-                    value = value.permuted_axes(IxDyn(&axes));
-                }
-                let data: Vec<f32> = value.iter().copied().collect();
-                write_f32(&g, &format!("{path}/{k}"), value.shape(), &data)?;
+                write_weight(&g, &format!("{path}/{k}"), *layer, index, &params[index])?;
                 index += 1;
             }
         }

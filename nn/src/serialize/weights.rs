@@ -34,11 +34,7 @@ pub(crate) fn write_weights(g: &hdf5::Group, layers: &[(&str, Option<&dyn Module
         let names: Vec<String> = weights.iter().map(|p| format!("{prefix}{}", p.name())).collect();
         write_str_list(&lg, "weight_names", &names)?;
         for (i, (p, name)) in weights.iter().zip(&names).enumerate() {
-            let mut value = p.value().to_array();
-            if let Some(axes) = layer.keras_weight_axes(i) {
-                value = value.permuted_axes(IxDyn(&axes));
-            }
-            write_f32(&lg, name, value.shape(), &value.iter().copied().collect::<Vec<f32>>())?;
+            write_weight(&lg, name, layer, i, p)?;
         }
     }
     let top = g.create_group("top_level_model_weights").map_err(|e| format!("group top_level_model_weights: {e}"))?;
@@ -99,26 +95,7 @@ pub(crate) fn read_weights(g: &hdf5::Group, layers: &[&dyn Module]) -> Why<()> {
             ));
         }
         for (i, (p, name)) in params.iter().zip(weight_names).enumerate() {
-            let axes = layer.keras_weight_axes(i);
-            let want: Vec<usize> = match &axes {
-                Some(axes) => axes.iter().map(|&a| p.shape()[a]).collect(),
-                None => p.shape(),
-            };
-            let (shape, data) = read_f32(lg, name, |what, shape| {
-                if shape == want.as_slice() {
-                    return Ok(());
-                }
-                let layout = if axes.is_some() { " (Keras' layout)" } else { "" };
-                Err(format!("{what} has shape {shape:?}, {} needs {want:?}{layout} for {}", layer.label(), p.name()))
-            })?;
-            let mut array = ArrayD::from_shape_vec(IxDyn(&shape), data).map_err(|e| format!("dataset {name}: {e}"))?;
-            if let Some(axes) = axes {
-                let mut inverse = vec![0; axes.len()];
-                for (k, &a) in axes.iter().enumerate() {
-                    inverse[a] = k;
-                }
-                array = array.permuted_axes(IxDyn(&inverse)).as_standard_layout().into_owned();
-            }
+            let array = read_weight(lg, name, *layer, i, p)?;
             updates.push((p.clone(), array));
         }
     }
@@ -126,4 +103,48 @@ pub(crate) fn read_weights(g: &hdf5::Group, layers: &[&dyn Module]) -> Why<()> {
         p.set(array);
     }
     Ok(())
+}
+
+/// Writes weight `index` (`p`) of `layer` as dataset `name` of `g`, in Keras' layout
+/// (permuted by [`Module::keras_weight_axes`]).
+pub(crate) fn write_weight(g: &hdf5::Group, name: &str, layer: &dyn Module, index: usize, p: &Param) -> Why<()> {
+    let mut value = p.value().to_array();
+    if let Some(axes) = layer.keras_weight_axes(index) {
+        value = value.permuted_axes(IxDyn(&axes));
+    }
+    write_f32(g, name, value.shape(), &value.iter().copied().collect::<Vec<f32>>())
+}
+
+/// Reads dataset `name` of `g` as weight `index` (`p`) of `layer`: checks the shape in
+/// Keras' layout, then permutes it into Derin's.
+pub(crate) fn read_weight(
+    g: &hdf5::Group,
+    name: &str,
+    layer: &dyn Module,
+    index: usize,
+    p: &Param,
+) -> Why<ArrayD<f32>> {
+    let axes = layer.keras_weight_axes(index);
+    let want: Vec<usize> = match &axes {
+        Some(axes) => axes.iter().map(|&a| p.shape()[a]).collect(),
+        None => p.shape(),
+    };
+    let (shape, data) = read_f32(g, name, |what, shape| {
+        if shape == want.as_slice() {
+            return Ok(());
+        }
+        let layout = if axes.is_some() { " (Keras' layout)" } else { "" };
+        Err(format!("{what} has shape {shape:?}, {} needs {want:?}{layout} for {}", layer.label(), p.name()))
+    })?;
+    let array = ArrayD::from_shape_vec(IxDyn(&shape), data).map_err(|e| format!("dataset {name}: {e}"))?;
+    Ok(match axes {
+        Some(axes) => {
+            let mut inverse = vec![0; axes.len()];
+            for (k, &a) in axes.iter().enumerate() {
+                inverse[a] = k;
+            }
+            array.permuted_axes(IxDyn(&inverse)).as_standard_layout().into_owned()
+        }
+        None => array,
+    })
 }
