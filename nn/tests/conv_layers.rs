@@ -404,3 +404,40 @@ fn a_tiny_cnn_learns_to_tell_bars_apart() {
     assert!(loss[29] < 0.3 * loss[0], "{loss:?}");
     assert!(h.metric(Metric::Accuracy)[29] >= 0.95, "{:?}", h.metric(Metric::Accuracy));
 }
+
+#[test]
+fn convolutions_and_poolings_stop_a_mask_as_keras_does() {
+    // Keras 3.15 drops the mask at Conv1D and MaxPooling1D (they do not support masking):
+    // Embedding(mask_zero=True) → Conv1D(same) → GlobalAveragePooling1D predicts exactly
+    // what the same model with mask_zero=False predicts (checked in Keras: identical).
+    let ids = Tensor::from_vec(vec![3.0, 4.0, 5.0, 0.0, 0.0, 0.0], &[1, 6]);
+    let last = DataFormat::ChannelsLast;
+    let model = |mask_zero: bool, middle: Box<dyn Module>, pool: Box<dyn Module>| {
+        Sequential::with_seed(&[6], 3)
+            .add(derin_nn::Embedding::new(10, 3).unwrap().with_mask_zero(mask_zero))
+            .unwrap()
+            .add_boxed(middle)
+            .unwrap()
+            .add_boxed(pool)
+            .unwrap()
+    };
+    let conv = || Box::new(Conv1D::new(3, 2, Activation::Linear).with_padding(Padding1d::Same).with_data_format(last));
+    let pool = || Box::new(MaxPooling1D::new(2).with_data_format(last));
+    let avg = || Box::new(GlobalAveragePooling1D::new().with_data_format(last));
+    let max = || Box::new(GlobalMaxPooling1D::new().with_data_format(last));
+    let predict = |m: Sequential| m.predict(&ids, 1).unwrap().to_vec();
+    assert_eq!(predict(model(true, conv(), avg())), predict(model(false, conv(), avg())));
+    // Pooling shortens the sequence: the mask must not reach the global pooling (this
+    // used to panic on the length mismatch).
+    assert_eq!(predict(model(true, pool(), max())), predict(model(false, pool(), max())));
+    assert_eq!(predict(model(true, pool(), avg())), predict(model(false, pool(), avg())));
+    // Without the convolution the mask does reach the pooling and changes the average.
+    let direct = |mask_zero| {
+        Sequential::with_seed(&[6], 3)
+            .add(derin_nn::Embedding::new(10, 3).unwrap().with_mask_zero(mask_zero))
+            .unwrap()
+            .add(GlobalAveragePooling1D::new().with_data_format(last))
+            .unwrap()
+    };
+    assert_ne!(predict(direct(true)), predict(direct(false)));
+}

@@ -182,7 +182,9 @@ impl Conv2D {
 impl Module for Conv2D {
     /// # Panics
     /// If the layer is not built or the input does not fit (see [`Tensor::conv2d`]).
-    fn forward(&self, x: &Tensor, _ctx: &mut Ctx) -> Tensor {
+    fn forward(&self, x: &Tensor, ctx: &mut Ctx) -> Tensor {
+        // As Keras, convolutions and poolings do not support masking: a mask stops here.
+        ctx.set_mask(None);
         let (kernel, bias) = self.weights.values(&self.label(), self.trainable());
         let y = self.data_format.to_first(x).conv2d(&kernel, bias.as_ref(), &self.options());
         self.activation.apply(&self.data_format.back_from_first(&y))
@@ -397,7 +399,9 @@ impl Conv1D {
 impl Module for Conv1D {
     /// # Panics
     /// If the layer is not built or the input does not fit (see [`Tensor::conv1d`]).
-    fn forward(&self, x: &Tensor, _ctx: &mut Ctx) -> Tensor {
+    fn forward(&self, x: &Tensor, ctx: &mut Ctx) -> Tensor {
+        // As Keras, convolutions and poolings do not support masking: a mask stops here.
+        ctx.set_mask(None);
         let (kernel, bias) = self.weights.values(&self.label(), self.trainable());
         let y = self.data_format.to_first(x).conv1d(&kernel, bias.as_ref(), &self.options());
         self.activation.apply(&self.data_format.back_from_first(&y))

@@ -179,7 +179,9 @@ impl Module for Conv2DTranspose {
     /// # Panics
     /// If the layer is not built or the input does not fit (see
     /// [`Tensor::conv_transpose2d`]).
-    fn forward(&self, x: &Tensor, _ctx: &mut Ctx) -> Tensor {
+    fn forward(&self, x: &Tensor, ctx: &mut Ctx) -> Tensor {
+        // As Keras, convolutions and poolings do not support masking: a mask stops here.
+        ctx.set_mask(None);
         let (kernel, bias) = self.weights.values(&self.label(), self.trainable());
         let y = self.data_format.to_first(x).conv_transpose2d(&kernel, bias.as_ref(), &self.options());
         self.activation.apply(&self.data_format.back_from_first(&y))

@@ -269,7 +269,9 @@ macro_rules! pooling_layer {
 
             /// # Panics
             /// If the input does not fit (the tensor pooling's message names the shapes).
-            fn forward(&self, x: &Tensor, _ctx: &mut Ctx) -> Tensor {
+            fn forward(&self, x: &Tensor, ctx: &mut Ctx) -> Tensor {
+                // As Keras, convolutions and poolings do not support masking: a mask stops here.
+                ctx.set_mask(None);
                 let ($layer, $x) = (self, self.data_format.to_first(x));
                 self.data_format.back_from_first(&$forward)
             }
