@@ -16,7 +16,7 @@ use crate::serialize::h5::{Why, file_error, open, read_str, write_atomically, wr
 use crate::serialize::keras3_weights::{is_keras3, is_keras3_path, read_keras3_weights, write_keras3_weights};
 use crate::serialize::registry::class_and_config;
 use crate::serialize::training::{loss_from_keras, loss_to_keras, optimizer_from_keras, optimizer_to_keras};
-use crate::serialize::weights::{read_weights, weights_group, write_weights};
+use crate::serialize::weights::{model_weights, read_weights, weights_group, write_weights};
 use crate::serialize::{BACKEND, KERAS_VERSION};
 
 impl Model {
@@ -125,17 +125,17 @@ impl Model {
     /// ```
     pub fn load(path: impl AsRef<Path>) -> Result<Model> {
         let path = path.as_ref();
-        let why = |r: String| file_error(path, r);
         let file = open(path)?;
-        let config = read_model_config(&file, path)?;
-        class_and_config(&config, "model_config")?;
-        let mut model = Model::from_keras_config(&config)?;
-        if !file.link_exists("model_weights") {
-            return Err(why("missing group /model_weights".into()));
-        }
-        let weights = file.group("model_weights").map_err(|e| why(format!("group /model_weights: {e}")))?;
-        read_weights(&weights, &model.keras_modules()).map_err(why)?;
-        if let Some(text) = read_str(&file, "training_config").map_err(why)?
+        Model::load_opened(&file, path, &read_model_config(&file, path)?)
+    }
+
+    /// [`load`](Model::load) of an opened file whose `model_config` is `config`.
+    pub(crate) fn load_opened(file: &hdf5::File, path: &Path, config: &Value) -> Result<Model> {
+        let why = |r: String| file_error(path, r);
+        class_and_config(config, "model_config")?;
+        let mut model = Model::from_keras_config(config)?;
+        read_weights(&model_weights(file).map_err(why)?, &model.keras_modules()).map_err(why)?;
+        if let Some(text) = read_str(file, "training_config").map_err(why)?
             && let Ok(training) = serde_json::from_str::<Value>(&text)
         {
             model.compile_from(&training);
@@ -240,14 +240,6 @@ impl Model {
     pub(crate) fn write_keras3(&self, group: &hdf5::Group) -> Why<()> {
         write_keras3_weights(group, &self.keras_modules(), self.name())
     }
-}
-
-/// The `class_name` of a model file's `model_config` (`Sequential`, `Functional`,
-/// `Model`, …), for [`load_model`](crate::load_model).
-pub(crate) fn model_class(path: &Path) -> Result<String> {
-    let config = read_model_config(&open(path)?, path)?;
-    let (class, _) = class_and_config(&config, "model_config")?;
-    Ok(class.to_string())
 }
 
 /// An [`Error::Config`] for a model class `load_model` does not read.

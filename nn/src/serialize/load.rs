@@ -8,7 +8,8 @@ use crate::error::{Error, Result};
 use crate::functional::Model;
 use crate::module::Module;
 use crate::sequential::Sequential;
-use crate::serialize::functional_h5::{model_class, unknown_model};
+use crate::serialize::functional_h5::unknown_model;
+use crate::serialize::h5::{open, read_model_config};
 use crate::serialize::keras_zip::{is_keras_zip, load_keras_zip};
 use crate::serialize::registry::class_and_config;
 
@@ -196,9 +197,11 @@ pub fn load_model(path: impl AsRef<Path>) -> Result<KerasModel> {
     if is_keras_zip(path) {
         return load_keras_zip(path);
     }
-    match model_class(path)?.as_str() {
-        "Sequential" => Ok(KerasModel::Sequential(Sequential::load(path)?)),
-        "Functional" | "Model" => Ok(KerasModel::Functional(Model::load(path)?)),
+    let file = open(path)?;
+    let config = read_model_config(&file, path)?;
+    match class_and_config(&config, "model_config")?.0 {
+        "Sequential" => Ok(KerasModel::Sequential(Sequential::load_opened(&file, path, &config)?)),
+        "Functional" | "Model" => Ok(KerasModel::Functional(Model::load_opened(&file, path, &config)?)),
         other => Err(unknown_model(other)),
     }
 }

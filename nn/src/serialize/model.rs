@@ -21,7 +21,7 @@ use crate::serialize::training::{
     keras_name, loss_from_keras, metric_from_keras, optimizer_from_hyperparameters, optimizer_from_keras,
     training_config,
 };
-use crate::serialize::weights::{read_weights, weights_group, write_weights};
+use crate::serialize::weights::{model_weights, read_weights, weights_group, write_weights};
 use crate::serialize::{BACKEND, KERAS_VERSION, KerasConfig, layer_from_config};
 
 impl Sequential {
@@ -171,25 +171,25 @@ impl Sequential {
     /// ```
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let why = |r: String| file_error(path, r);
         let file = open(path)?;
-        let config = read_model_config(&file, path)?;
-        let (class, inner) = class_and_config(&config, "model_config")?;
+        Sequential::load_opened(&file, path, &read_model_config(&file, path)?)
+    }
+
+    /// [`load`](Sequential::load) of an opened file whose `model_config` is `config`.
+    pub(crate) fn load_opened(file: &hdf5::File, path: &Path, config: &Value) -> Result<Self> {
+        let why = |r: String| file_error(path, r);
+        let (class, inner) = class_and_config(config, "model_config")?;
         if class != "Sequential" {
             let reason = format!("a {class} model; Derin loads Sequential models");
             return Err(Error::Config { layer: "model_config".into(), key: "class_name".into(), reason });
         }
         let mut model = Sequential::from_keras_config(inner)?;
-        if !file.link_exists("model_weights") {
-            return Err(why("missing group /model_weights".into()));
-        }
-        let weights = file.group("model_weights").map_err(|e| why(format!("group /model_weights: {e}")))?;
-        read_weights(&weights, &model.modules()).map_err(why)?;
-        if let Some(text) = read_str(&file, "training_config").map_err(why)? {
+        read_weights(&model_weights(file).map_err(why)?, &model.modules()).map_err(why)?;
+        if let Some(text) = read_str(file, "training_config").map_err(why)? {
             let training: Value =
                 serde_json::from_str(&text).map_err(|e| why(format!("attribute training_config is not JSON: {e}")))?;
             model.compile_from(&training)?;
-            model.read_optimizer(&file).map_err(why)?;
+            model.read_optimizer(file).map_err(why)?;
         }
         Ok(model)
     }

@@ -48,8 +48,16 @@ pub(crate) fn weights_group(file: &hdf5::File) -> Why<hdf5::Group> {
     if names.iter().any(|n| n.starts_with("layer_names")) || !file.link_exists("model_weights") {
         Ok((**file).clone())
     } else {
-        file.group("model_weights").map_err(|e| format!("group /model_weights: {e}"))
+        model_weights(file)
     }
+}
+
+/// The `/model_weights` group of a full-model file.
+pub(crate) fn model_weights(file: &hdf5::File) -> Why<hdf5::Group> {
+    if !file.link_exists("model_weights") {
+        return Err("missing group /model_weights".into());
+    }
+    file.group("model_weights").map_err(|e| format!("group /model_weights: {e}"))
 }
 
 /// Keras' `load_weights_from_hdf5_group`: the file's layers with weights are matched in
