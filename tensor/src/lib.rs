@@ -18,6 +18,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod atomic;
 mod autograd;
 mod error;
 pub mod gradcheck;

@@ -27,9 +27,7 @@ mod header;
 mod tests;
 
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn, ShapeBuilder};
 
@@ -233,14 +231,7 @@ pub fn to_bytes_f32(array: &ArrayViewD<f32>) -> Vec<u8> {
 /// # Ok::<(), derin_tensor::Error>(())
 /// ```
 pub fn write_f32(path: impl AsRef<Path>, array: &ArrayViewD<f32>) -> Result<()> {
-    let path = path.as_ref();
-    let temp = temp_path(path);
-    let result = write_then_rename(&temp, path, &to_bytes_f32(array));
-    if result.is_err() {
-        // Best effort: the temporary file may not exist, and the error to report is the first one.
-        let _ = fs::remove_file(&temp);
-    }
-    result.map_err(|source| Error::Io { path: path.to_path_buf(), source })
+    crate::atomic::write_atomically(path.as_ref(), &to_bytes_f32(array))
 }
 
 fn decode_f32(bytes: &[u8]) -> std::result::Result<ArrayD<f32>, String> {
@@ -313,21 +304,4 @@ fn read_file(path: &Path) -> Result<Vec<u8>> {
 
 fn npy_error(path: &Path, reason: String) -> Error {
     Error::Npy { path: path.to_path_buf(), reason }
-}
-
-/// A fresh name beside `path`: `.<name>.<pid>-<n>.tmp` in the same directory, so the final
-/// rename stays within one file system.
-fn temp_path(path: &Path) -> PathBuf {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let name = path.file_name().map_or("npy".into(), |name| name.to_string_lossy());
-    path.with_file_name(format!(".{name}.{}-{n}.tmp", std::process::id()))
-}
-
-fn write_then_rename(temp: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut file = fs::OpenOptions::new().write(true).create_new(true).open(temp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
-    fs::rename(temp, path)
 }
