@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-/// Errors from operations on user data and files (`.npy` I/O, shape checks on user input).
+/// Errors from operations on user data and files (`.npy` and safetensors I/O, shape checks on
+/// user input).
 ///
 /// Low-level tensor ops panic on programmer shape mismatches instead, naming the op and
 /// both shapes, like `ndarray` does.
@@ -22,6 +23,15 @@ pub enum Error {
         /// The file being read (`<memory>` for a byte buffer).
         path: PathBuf,
         /// What is wrong, and where.
+        reason: String,
+    },
+    /// A safetensors file that is malformed, holds values that `f32` cannot hold exactly, or
+    /// does not match the parameters it is loaded into (the reason says which).
+    #[error("{path}: {reason}")]
+    SafeTensors {
+        /// The file being read or written (`<memory>` for a byte buffer).
+        path: PathBuf,
+        /// What is wrong: the tensor or parameter, expected versus found.
         reason: String,
     },
     /// A shape that does not fit the operation.

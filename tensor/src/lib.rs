@@ -27,12 +27,14 @@ pub mod kernels;
 pub mod npy;
 mod ops;
 mod param;
+pub mod safetensors;
 mod tensor;
 mod threads;
 
 #[cfg(test)]
 mod testing;
 
+pub use crate::safetensors::{SafeTensors, Strictness, load_params, load_safetensors, save_params, save_safetensors};
 pub use autograd::{BackwardCtx, GradMode, Gradients, is_grad_enabled, no_grad};
 pub use error::{Error, Result};
 pub use gradcheck::{GradCheck, GradCheckError, GradCheckReport, check_gradients};
