@@ -1,8 +1,11 @@
-//! The `Dataset` trait and its samples, targets and batches.
+//! The `Dataset` trait (an item type of its own, a fallible `get`), and the samples,
+//! targets and batches of the default item type.
 
 use std::sync::Arc;
 
 use derin_tensor::Tensor;
+
+use crate::error::{Error, Result};
 
 /// The target of one sample.
 ///
@@ -143,71 +146,92 @@ impl Batch {
         self.indices.is_empty()
     }
 
-    /// Stacks samples into a batch (what [`Dataset::get_batch`] does by default).
+    /// Stacks samples into a batch (what the default collate, [`Stack`](crate::Stack),
+    /// does): inputs along a new first axis, labels into a list, target values along a
+    /// new first axis.
     ///
-    /// # Panics
-    /// If `samples` is empty, the inputs differ in shape, the targets are of different
-    /// kinds, or `indices` is not as long as `samples`: a [`Dataset`] must give samples
-    /// of one shape and kind.
+    /// # Errors
+    /// [`Error::Invalid`] naming the samples (by position and dataset index) when there
+    /// are none, the inputs or target values differ in shape, the targets are of
+    /// different kinds, or `indices` is not as long as `samples`: ragged items need a
+    /// collate of their own (see [`DataLoader::collate_fn`](crate::DataLoader::collate_fn)).
     ///
     /// ```
     /// use derin_data::{Batch, Sample, Target};
     /// use derin_tensor::Tensor;
-    /// let s = |v: f32, l| Sample { x: Tensor::from_vec(vec![v, v], &[2]), y: Target::Label(l) };
-    /// let b = Batch::collate(vec![s(1.0, 0), s(2.0, 1)], vec![5, 9]);
+    /// let s = |n: usize, l| Sample { x: Tensor::zeros(&[n]), y: Target::Label(l) };
+    /// let b = Batch::collate(vec![s(2, 0), s(2, 1)], vec![5, 9]).unwrap();
     /// assert_eq!(b.x.shape(), &[2, 2]);
     /// assert_eq!(b.y.labels(), Some(&[0, 1][..]));
+    /// let err = Batch::collate(vec![s(2, 0), s(3, 1)], vec![5, 9]).unwrap_err().to_string();
+    /// assert!(err.contains("sample 1 (index 9) has input shape [3], sample 0 (index 5) has [2]"), "{err}");
     /// ```
-    pub fn collate(samples: Vec<Sample>, indices: Vec<usize>) -> Batch {
-        assert!(!samples.is_empty(), "Batch::collate: no samples");
-        assert_eq!(
-            samples.len(),
-            indices.len(),
-            "Batch::collate: {} samples, {} indices",
-            samples.len(),
-            indices.len()
-        );
-        let x = Tensor::stack(&samples.iter().map(|s| &s.x).collect::<Vec<_>>(), 0);
-        let kind = |t: &Target| std::mem::discriminant(t);
-        if let Some(k) = samples.iter().position(|s| kind(&s.y) != kind(&samples[0].y)) {
-            panic!("Batch::collate: sample {k} has target {:?}, sample 0 has {:?}", samples[k].y, samples[0].y);
+    pub fn collate(samples: Vec<Sample>, indices: Vec<usize>) -> Result<Batch> {
+        let invalid = |reason: String| Error::Invalid { op: "Batch::collate", reason };
+        if samples.is_empty() || samples.len() != indices.len() {
+            return Err(invalid(format!("{} samples, {} indices", samples.len(), indices.len())));
         }
-        let y = match &samples[0].y {
+        let at = |k: usize| format!("sample {k} (index {})", indices[k]);
+        let first = &samples[0];
+        if let Some(k) = samples.iter().position(|s| s.x.shape() != first.x.shape()) {
+            let reason =
+                format!("{} has input shape {:?}, {} has {:?}", at(k), samples[k].x.shape(), at(0), first.x.shape());
+            return Err(invalid(reason));
+        }
+        let kind = |t: &Target| std::mem::discriminant(t);
+        if let Some(k) = samples.iter().position(|s| kind(&s.y) != kind(&first.y)) {
+            return Err(invalid(format!("{} has target {:?}, {} has {:?}", at(k), samples[k].y, at(0), first.y)));
+        }
+        let x = Tensor::stack(&samples.iter().map(|s| &s.x).collect::<Vec<_>>(), 0);
+        let y = match &first.y {
             Target::Label(_) => Targets::Labels(samples.iter().filter_map(|s| s.y.label()).collect()),
-            Target::Values(_) => {
+            Target::Values(v0) => {
                 let values: Vec<&Tensor> =
                     samples.iter().filter_map(|s| if let Target::Values(t) = &s.y { Some(t) } else { None }).collect();
+                if let Some(k) = values.iter().position(|t| t.shape() != v0.shape()) {
+                    let reason =
+                        format!("{} has target shape {:?}, {} has {:?}", at(k), values[k].shape(), at(0), v0.shape());
+                    return Err(invalid(reason));
+                }
                 Targets::Values(Tensor::stack(&values, 0))
             }
             Target::Unlabeled => Targets::Unlabeled,
         };
-        Batch { x, y, indices }
+        Ok(Batch { x, y, indices })
     }
 }
 
-/// A collection of samples that can be read in any order: the input of a
-/// [`DataLoader`](crate::DataLoader).
+/// A collection of items that can be read in any order: the input of a
+/// [`DataLoader`](crate::DataLoader), which reads the items of each batch (in background
+/// threads) and hands them to a collate function.
 ///
-/// Every sample must have the same input shape and the same kind of target.
+/// The item type is the dataset's own: a [`Sample`] (an input tensor and a target, which
+/// the default collate stacks), or anything else (an image and its list of boxes, a
+/// sentence of token ids) with a collate of your own. `get` may fail (a file that cannot be
+/// read): the loader then returns the error, naming the item, instead of a batch.
 ///
 /// ```
-/// use derin_data::{Dataset, Sample, Target};
+/// use derin_data::{Dataset, Result, Sample, Target};
 /// use derin_tensor::Tensor;
 ///
 /// /// `i ↦ (i, i²)`.
 /// struct Squares(usize);
 /// impl Dataset for Squares {
+///     type Item = Sample;
 ///     fn len(&self) -> usize { self.0 }
-///     fn get(&self, i: usize) -> Sample {
+///     fn get(&self, i: usize) -> Result<Sample> {
 ///         let x = i as f32;
-///         Sample { x: Tensor::from_vec(vec![x], &[1]), y: Target::Values(Tensor::from_vec(vec![x * x], &[1])) }
+///         Ok(Sample { x: Tensor::from_vec(vec![x], &[1]), y: Target::Values(Tensor::from_vec(vec![x * x], &[1])) })
 ///     }
 /// }
-/// let b = Squares(5).get_batch(&[3, 4]);
-/// assert_eq!(b.y.values().unwrap().to_vec(), vec![9.0, 16.0]);
+/// let s = Squares(5).get(3).unwrap();
+/// assert_eq!(s.x.to_vec(), vec![3.0]);
 /// ```
 pub trait Dataset {
-    /// Number of samples.
+    /// What one item is.
+    type Item;
+
+    /// Number of items.
     ///
     /// ```
     /// # use derin_data::{Dataset, TensorDataset};
@@ -216,20 +240,21 @@ pub trait Dataset {
     /// ```
     fn len(&self) -> usize;
 
-    /// Sample `i`.
+    /// Item `i`.
     ///
-    /// # Panics
-    /// May panic if `i ≥ len()`.
+    /// # Errors
+    /// Whatever reading the item fails at; an index past the end is an error too.
     ///
     /// ```
     /// # use derin_data::{Dataset, TensorDataset};
     /// # use derin_tensor::Tensor;
     /// let ds = TensorDataset::with_labels(Tensor::from_vec(vec![1.0, 2.0], &[2, 1]), vec![0, 1]).unwrap();
-    /// assert_eq!(ds.get(1).x.to_vec(), vec![2.0]);
+    /// assert_eq!(ds.get(1).unwrap().x.to_vec(), vec![2.0]);
+    /// assert!(ds.get(2).is_err());
     /// ```
-    fn get(&self, i: usize) -> Sample;
+    fn get(&self, i: usize) -> Result<Self::Item>;
 
-    /// Whether there are no samples.
+    /// Whether there are no items.
     ///
     /// ```
     /// # use derin_data::{Dataset, TensorDataset};
@@ -239,33 +264,14 @@ pub trait Dataset {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
-
-    /// The samples `indices`, stacked; override when a whole batch can be gathered at
-    /// once (as [`TensorDataset`](crate::TensorDataset) does).
-    ///
-    /// # Panics
-    /// As [`Batch::collate`], or if an index is out of range.
-    ///
-    /// ```
-    /// # use derin_data::{Dataset, TensorDataset};
-    /// # use derin_tensor::Tensor;
-    /// let ds = TensorDataset::with_labels(Tensor::from_vec(vec![1.0, 2.0], &[2, 1]), vec![0, 1]).unwrap();
-    /// let b = ds.get_batch(&[1, 0]);
-    /// assert_eq!((b.x.to_vec(), b.y.labels().unwrap().to_vec()), (vec![2.0, 1.0], vec![1, 0]));
-    /// ```
-    fn get_batch(&self, indices: &[usize]) -> Batch {
-        Batch::collate(indices.iter().map(|&i| self.get(i)).collect(), indices.to_vec())
-    }
 }
 
 impl<D: Dataset + ?Sized> Dataset for Arc<D> {
+    type Item = D::Item;
     fn len(&self) -> usize {
         (**self).len()
     }
-    fn get(&self, i: usize) -> Sample {
+    fn get(&self, i: usize) -> Result<D::Item> {
         (**self).get(i)
-    }
-    fn get_batch(&self, indices: &[usize]) -> Batch {
-        (**self).get_batch(indices)
     }
 }

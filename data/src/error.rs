@@ -39,6 +39,15 @@ pub enum Error {
         /// The underlying error.
         source: serde_json::Error,
     },
+    /// An item of a dataset that could not be read, as a
+    /// [`DataLoader`](crate::DataLoader) reports it.
+    #[error("item {index}: {source}")]
+    Item {
+        /// The item's index in the dataset.
+        index: usize,
+        /// Why it could not be read.
+        source: Box<Error>,
+    },
     /// An error from the tensor crate (`.npy` files).
     #[error(transparent)]
     Tensor(#[from] derin_tensor::Error),

@@ -8,6 +8,7 @@ use derin_tensor::ndarray::{Array3, Array4, Axis};
 use image::imageops::FilterType;
 use rayon::prelude::*;
 
+use crate::dataset::{Dataset, Sample, Target};
 use crate::error::{Error, Result};
 use crate::image_io::{ColorMode, image_size, image_to_chw, open_image};
 
@@ -341,6 +342,38 @@ fn is_image(path: &Path) -> bool {
 
 fn invalid(reason: String) -> Error {
     Error::Invalid { op: "ImageFolder", reason }
+}
+
+/// The folder as a [`Dataset`] of [`Sample`]s (image, label) that a
+/// [`DataLoader`](crate::DataLoader) reads as it goes, image by image in its worker
+/// threads, instead of loading everything first: an image that cannot be read is an `Err`
+/// from the loader naming it.
+///
+/// ```
+/// use derin_data::{DataLoader, ImageFolder};
+/// # let root = std::env::temp_dir().join(format!("derin-doc-folder-ds-{}", std::process::id()));
+/// # std::fs::create_dir_all(root.join("a")).unwrap();
+/// image::GrayImage::from_pixel(3, 2, image::Luma([255])).save(root.join("a/white.png")).unwrap();
+/// let folder = ImageFolder::open(&root, Default::default())?;
+/// let batch = DataLoader::new(folder, 8)?.epoch(0).next().unwrap()?;
+/// assert_eq!(batch.x.shape(), &[1, 3, 2, 3]);
+/// std::fs::write(root.join("a/white.png"), b"not a png").unwrap();
+/// let folder = ImageFolder::open(&root, Default::default());
+/// assert!(folder.is_err() || DataLoader::new(folder?, 8)?.epoch(0).next().unwrap().is_err());
+/// # std::fs::remove_dir_all(&root).unwrap();
+/// # Ok::<(), derin_data::Error>(())
+/// ```
+impl Dataset for ImageFolder {
+    type Item = Sample;
+
+    fn len(&self) -> usize {
+        ImageFolder::len(self)
+    }
+
+    fn get(&self, i: usize) -> Result<Sample> {
+        let (x, label) = ImageFolder::get(self, i)?;
+        Ok(Sample { x, y: Target::Label(label) })
+    }
 }
 
 #[cfg(test)]

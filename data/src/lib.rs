@@ -4,6 +4,7 @@
 mod augment;
 mod balance;
 mod bundled;
+mod collate;
 mod csv;
 mod dataset;
 mod encode;
@@ -25,6 +26,7 @@ mod tensor_dataset;
 #[cfg(test)]
 mod test_util;
 
+pub use collate::{Collate, Stack};
 pub use csv::{CsvOptions, read_csv, read_csv_bytes, read_csv_str};
 pub use error::{Error, Result};
 pub use table::{Column, Table};

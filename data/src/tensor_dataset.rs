@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 /// let x = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[3, 2]);
 /// let ds = TensorDataset::with_labels(x, vec![0, 1, 1]).unwrap();
 /// assert_eq!(ds.len(), 3);
-/// let s = ds.get(1);
+/// let s = ds.get(1).unwrap();
 /// assert_eq!(s.x.to_vec(), vec![3.0, 4.0]);
 /// assert_eq!(s.y.label(), Some(1));
 /// ```
@@ -80,7 +80,7 @@ impl TensorDataset {
     /// As [`new`](Self::new).
     ///
     /// ```
-    /// # use derin_data::{Dataset, TensorDataset};
+    /// # use derin_data::TensorDataset;
     /// # use derin_tensor::Tensor;
     /// let ds = TensorDataset::with_values(Tensor::zeros(&[2, 3]), Tensor::ones(&[2, 1])).unwrap();
     /// assert_eq!(ds.get_batch(&[0, 1]).y.values().unwrap().shape(), &[2, 1]);
@@ -125,30 +125,21 @@ impl TensorDataset {
     pub fn y(&self) -> &Targets {
         &self.y
     }
-}
 
-/// Rows `rows` of `t` along the first axis, as a new tensor without a gradient.
-fn rows(t: &Tensor, rows: &[usize]) -> Tensor {
-    Tensor::from_array(t.array().select(Axis(0), rows))
-}
-
-impl Dataset for TensorDataset {
-    fn len(&self) -> usize {
-        self.x.shape()[0]
-    }
-
-    fn get(&self, i: usize) -> Sample {
-        let row = |t: &Tensor| Tensor::from_array(t.array().index_axis(Axis(0), i).to_owned());
-        let y = match &self.y {
-            Targets::Labels(l) => Target::Label(l[i]),
-            Targets::Values(t) => Target::Values(row(t)),
-            Targets::Unlabeled => Target::Unlabeled,
-        };
-        Sample { x: row(&self.x), y }
-    }
-
-    /// Gathers the rows in one step per tensor.
-    fn get_batch(&self, indices: &[usize]) -> Batch {
+    /// The rows `indices` as one batch, gathered in one step per tensor (what stacking
+    /// the samples gives, faster).
+    ///
+    /// # Panics
+    /// If an index is not below the number of rows.
+    ///
+    /// ```
+    /// # use derin_data::TensorDataset;
+    /// # use derin_tensor::Tensor;
+    /// let ds = TensorDataset::with_labels(Tensor::from_vec(vec![1.0, 2.0], &[2, 1]), vec![0, 1]).unwrap();
+    /// let b = ds.get_batch(&[1, 0]);
+    /// assert_eq!((b.x.to_vec(), b.y.labels().unwrap().to_vec()), (vec![2.0, 1.0], vec![1, 0]));
+    /// ```
+    pub fn get_batch(&self, indices: &[usize]) -> Batch {
         let y = match &self.y {
             Targets::Labels(l) => Targets::Labels(indices.iter().map(|&i| l[i]).collect()),
             Targets::Values(t) => Targets::Values(rows(t, indices)),
@@ -158,9 +149,36 @@ impl Dataset for TensorDataset {
     }
 }
 
-/// The samples `indices` of another dataset, in that order: sample `k` of the subset is
-/// sample `indices[k]` of the whole (PyTorch's `Subset`). Batches report the whole
-/// dataset's indices.
+/// Rows `rows` of `t` along the first axis, as a new tensor without a gradient.
+fn rows(t: &Tensor, rows: &[usize]) -> Tensor {
+    Tensor::from_array(t.array().select(Axis(0), rows))
+}
+
+impl Dataset for TensorDataset {
+    type Item = Sample;
+
+    fn len(&self) -> usize {
+        self.x.shape()[0]
+    }
+
+    fn get(&self, i: usize) -> Result<Sample> {
+        if i >= self.len() {
+            let reason = format!("index {i} is past the end ({} samples)", self.len());
+            return Err(Error::Invalid { op: "TensorDataset::get", reason });
+        }
+        let row = |t: &Tensor| Tensor::from_array(t.array().index_axis(Axis(0), i).to_owned());
+        let y = match &self.y {
+            Targets::Labels(l) => Target::Label(l[i]),
+            Targets::Values(t) => Target::Values(row(t)),
+            Targets::Unlabeled => Target::Unlabeled,
+        };
+        Ok(Sample { x: row(&self.x), y })
+    }
+}
+
+/// The items `indices` of another dataset, in that order: item `k` of the subset is
+/// item `indices[k]` of the whole (PyTorch's `Subset`). Batches of a loader over the
+/// subset report the subset's indices; [`indices`](Subset::indices) maps them back.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -169,8 +187,8 @@ impl Dataset for TensorDataset {
 /// let whole = Arc::new(TensorDataset::with_labels(Tensor::zeros(&[4, 1]), vec![0, 1, 2, 3]).unwrap());
 /// let part = Subset::new(whole, vec![3, 1]).unwrap();
 /// assert_eq!(part.len(), 2);
-/// assert_eq!(part.get(0).y.label(), Some(3));
-/// assert_eq!(part.get_batch(&[0, 1]).indices, vec![3, 1]);
+/// assert_eq!(part.get(0).unwrap().y.label(), Some(3));
+/// assert_eq!(part.indices(), &[3, 1]);
 /// ```
 #[derive(Clone, Debug)]
 pub struct Subset<D> {
@@ -215,16 +233,19 @@ impl<D: Dataset> Subset<D> {
 }
 
 impl<D: Dataset> Dataset for Subset<D> {
+    type Item = D::Item;
+
     fn len(&self) -> usize {
         self.indices.len()
     }
 
-    fn get(&self, i: usize) -> Sample {
-        self.dataset.get(self.indices[i])
-    }
-
-    fn get_batch(&self, indices: &[usize]) -> Batch {
-        let whole: Vec<usize> = indices.iter().map(|&i| self.indices[i]).collect();
-        self.dataset.get_batch(&whole)
+    fn get(&self, i: usize) -> Result<D::Item> {
+        match self.indices.get(i) {
+            Some(&whole) => self.dataset.get(whole),
+            None => {
+                let reason = format!("index {i} is past the end ({} items)", self.indices.len());
+                Err(Error::Invalid { op: "Subset::get", reason })
+            }
+        }
     }
 }
