@@ -102,7 +102,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let history = m.fit_with_validation_data(&x, &y, &x_val, &y_val, options)?;
         // Score the final (or restored) weights without dropout, then diagnose them.
         let scores = History {
-            epochs: vec![EpochLog { train: m.evaluate(&x, &y, 1000)?, val: Some(m.evaluate(&x_val, &y_val, 1000)?) }],
+            epochs: vec![EpochLog {
+                train: m.evaluate(&x, &y, 1000)?.into(),
+                val: Some(m.evaluate(&x_val, &y_val, 1000)?.into()),
+            }],
             stopped: None,
         };
         let d = scores.diagnose_with(limits).expect("validation scores exist");

@@ -13,6 +13,7 @@ use derin_tensor::ndarray::ArrayD;
 
 use crate::error::{Error, Result};
 use crate::fit::EpochLog;
+use crate::logs::Logs;
 use crate::metric::Metric;
 use derin_tensor::Param;
 
@@ -33,25 +34,40 @@ use crate::sequential::Sequential;
 /// assert_eq!(model.model_weights().len(), 2);
 /// ```
 pub trait TrainableModel {
-    /// The optimizer's learning rate, `None` before `compile`.
-    fn learning_rate(&self) -> Option<f32>;
+    /// The optimizer's learning rate, `None` before `compile` (and by default: a model
+    /// with several optimizers has no single one).
+    fn learning_rate(&self) -> Option<f32> {
+        None
+    }
 
     /// Sets the optimizer's learning rate.
     ///
     /// # Errors
-    /// [`Error::NotCompiled`]; [`Error::Hyperparameter`] when `lr` is negative or not finite.
-    fn set_learning_rate(&mut self, lr: f32) -> Result<()>;
+    /// [`Error::NotCompiled`]; [`Error::Hyperparameter`] when `lr` is negative or not
+    /// finite. The default is [`Error::NotCompiled`]: learning-rate callbacks need a model
+    /// that overrides this.
+    fn set_learning_rate(&mut self, lr: f32) -> Result<()> {
+        let _ = lr;
+        Err(Error::NotCompiled { operation: "set_learning_rate" })
+    }
 
     /// Every weight: trainable, frozen and state weights (what early stopping saves and
-    /// restores).
+    /// restores, what the NaN guard keeps, what the default
+    /// [`save_model`](TrainableModel::save_model) writes). Names must be unique: a struct
+    /// holding several models prefixes each model's names (see [`prefixed`](crate::prefixed)).
     fn model_weights(&self) -> Vec<Param>;
 
-    /// Saves the whole model to `path` (what [`ModelCheckpoint`] calls).
+    /// Saves the model to `path` (what [`ModelCheckpoint`] calls). `Sequential` and
+    /// `Model` write their own files (architecture, weights, optimizer state); the
+    /// default writes [`model_weights`](TrainableModel::model_weights) as a safetensors
+    /// file, which [`load_weights`](crate::load_weights) reads back.
     ///
     /// # Errors
     /// As [`Sequential::save`]; [`Error::Unserializable`] for models that cannot be
-    /// saved yet.
-    fn save_model(&self, path: &std::path::Path) -> Result<()>;
+    /// saved yet; [`Error::Io`] when the file cannot be written.
+    fn save_model(&self, path: &std::path::Path) -> Result<()> {
+        crate::checkpoint::save_weights(path, &self.model_weights())
+    }
 }
 
 impl TrainableModel for Sequential {
@@ -94,8 +110,8 @@ pub struct TrainInfo {
     pub verbose: bool,
 }
 
-/// Code run by [`fit`](Sequential::fit) (of a [`Sequential`] or a functional
-/// [`Model`](crate::Model)) at fixed points of training (Keras'
+/// Code run by [`fit`](Sequential::fit) (of a [`Sequential`], a functional
+/// [`Model`](crate::Model) or any [`TrainStep`](crate::TrainStep)) at fixed points of training (Keras'
 /// `keras.callbacks.Callback`), given the model being trained. Every method has a default that does nothing; epochs and
 /// batches count from 0. Callbacks run in the order of [`FitOptions::callbacks`](crate::FitOptions::callbacks),
 /// and every callback sees every finished epoch, even when an earlier one asked to stop.
@@ -109,7 +125,8 @@ pub struct TrainInfo {
 /// struct LossBelow(f32);
 /// impl Callback for LossBelow {
 ///     fn on_epoch_end(&mut self, epoch: usize, log: &EpochLog, _: &mut dyn TrainableModel) -> Result<Option<String>> {
-///         Ok((log.train.loss < self.0).then(|| format!("loss below {} after epoch {}", self.0, epoch + 1)))
+///         let loss = log.train.loss().unwrap_or(f32::INFINITY);
+///         Ok((loss < self.0).then(|| format!("loss below {} after epoch {}", self.0, epoch + 1)))
 ///     }
 /// }
 /// let mut m = Sequential::new(&[1]).add(Dense::new(1, Activation::Linear)).unwrap();
@@ -136,8 +153,9 @@ pub trait Callback {
         Ok(())
     }
 
-    /// After each batch, with its loss; `Some(reason)` stops training at once.
-    fn on_batch_end(&mut self, _batch: usize, _loss: f32) -> Option<String> {
+    /// After each batch, with the values its step logged (`loss`, …); `Some(reason)`
+    /// stops training at once.
+    fn on_batch_end(&mut self, _batch: usize, _logs: &Logs) -> Option<String> {
         None
     }
 
@@ -156,23 +174,24 @@ pub trait Callback {
     }
 }
 
-/// Stops training at the first batch whose loss is NaN or infinite (Keras'
-/// `TerminateOnNaN`). `fit` does this by itself unless
-/// [`FitOptions::terminate_on_nan`](crate::FitOptions::terminate_on_nan) is `false`; the
-/// step of that batch is never applied.
+/// Stops training at the first batch that logs a NaN or infinite value (Keras'
+/// `TerminateOnNaN`). `fit` does this by itself, and puts back the weights from before
+/// that step, unless [`FitOptions::terminate_on_nan`](crate::FitOptions::terminate_on_nan)
+/// is `false`.
 ///
 /// ```
-/// use derin_nn::{Callback, TerminateOnNaN};
+/// use derin_nn::{Callback, Logs, TerminateOnNaN};
 /// let mut t = TerminateOnNaN;
-/// assert!(t.on_batch_end(0, 0.5).is_none());
-/// assert!(t.on_batch_end(1, f32::NAN).unwrap().contains("batch 2"));
+/// assert!(t.on_batch_end(0, &Logs::new().with("loss", 0.5)).is_none());
+/// assert!(t.on_batch_end(1, &Logs::new().with("loss", f32::NAN)).unwrap().contains("batch 2"));
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TerminateOnNaN;
 
 impl Callback for TerminateOnNaN {
-    fn on_batch_end(&mut self, batch: usize, loss: f32) -> Option<String> {
-        (!loss.is_finite()).then(|| format!("TerminateOnNaN: loss became {loss} at batch {}", batch + 1))
+    fn on_batch_end(&mut self, batch: usize, logs: &Logs) -> Option<String> {
+        let (name, value) = logs.first_non_finite()?;
+        Some(format!("TerminateOnNaN: {name} became {value} at batch {}", batch + 1))
     }
 }
 
@@ -221,15 +240,15 @@ impl Monitor {
     /// The monitored value in `log`, if it was recorded.
     ///
     /// ```
-    /// # use derin_nn::{EpochLog, Monitor, Scores};
-    /// let log = EpochLog { train: Scores { loss: 0.5, ..Scores::default() }, val: None };
+    /// # use derin_nn::{EpochLog, Logs, Monitor};
+    /// let log = EpochLog { train: Logs::new().with("loss", 0.5), val: None };
     /// assert_eq!(Monitor::Loss.value(&log), Some(0.5));
     /// assert_eq!(Monitor::ValLoss.value(&log), None);
     /// ```
     pub fn value(&self, log: &EpochLog) -> Option<f32> {
         match *self {
-            Monitor::Loss => Some(log.train.loss),
-            Monitor::ValLoss => log.val.as_ref().map(|v| v.loss),
+            Monitor::Loss => log.train.loss(),
+            Monitor::ValLoss => log.val.as_ref().and_then(Logs::loss),
             Monitor::Metric(m) => log.train.metric(m),
             Monitor::ValMetric(m) => log.val.as_ref().and_then(|v| v.metric(m)),
             Monitor::Key(key) => log.get(key),
@@ -252,16 +271,13 @@ impl Monitor {
         }
     }
 
-    /// The monitored value in `log`; `Err` naming `who` and the logged names when a
-    /// [`Monitor::Key`] is not among them.
+    /// The monitored value in `log`; `Err` naming `who` and the logged names when it is
+    /// not among them (a [`Monitor::Key`] misspelt, a custom step that logs no `loss`).
     pub(crate) fn value_in(&self, who: &str, log: &EpochLog) -> Result<Option<f32>> {
         let value = self.value(log);
-        if let (Monitor::Key(key), None) = (self, value) {
-            let mut logged: Vec<String> = log.train.entries().into_iter().map(|(k, _)| k).collect();
-            if let Some(val) = &log.val {
-                logged.extend(val.entries().into_iter().map(|(k, _)| format!("val_{k}")));
-            }
-            let reason = format!("{who} monitors {key}, which is not logged; the logs hold {logged:?}");
+        if value.is_none() {
+            let (name, logged) = (self.name(), log.names());
+            let reason = format!("{who} monitors {name}, which is not logged; the logs hold {logged:?}");
             return Err(Error::Data { operation: "fit", reason });
         }
         Ok(value)

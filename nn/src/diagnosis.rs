@@ -73,8 +73,8 @@ impl Default for DiagnosisThresholds {
 /// [`Verdict::GoodFit`]. `Display` gives one line with the numbers.
 ///
 /// ```
-/// use derin_nn::{EpochLog, History, Metric, Scores, Verdict};
-/// let s = |acc: f32| Scores { loss: 0.0, metrics: vec![(Metric::Accuracy, acc)], ..Scores::default() };
+/// use derin_nn::{EpochLog, History, Logs, Verdict};
+/// let s = |acc: f32| Logs::new().with("loss", 0.0).with("accuracy", acc);
 /// let h = History { epochs: vec![EpochLog { train: s(0.99), val: Some(s(0.88)) }], stopped: None };
 /// let d = h.diagnose().unwrap();
 /// assert_eq!(d.verdict, Verdict::OverFitting);
@@ -135,9 +135,9 @@ impl History {
     /// The [`Diagnosis`] with these thresholds.
     ///
     /// ```
-    /// use derin_nn::{DiagnosisThresholds, EpochLog, History, Scores, Verdict};
+    /// use derin_nn::{DiagnosisThresholds, EpochLog, History, Logs, Verdict};
     /// // No accuracy: the errors are the losses, 0.30 and 0.34.
-    /// let s = |loss| Scores { loss, ..Scores::default() };
+    /// let s = |loss| Logs::new().with("loss", loss);
     /// let h = History { epochs: vec![EpochLog { train: s(0.30), val: Some(s(0.34)) }], stopped: None };
     /// assert_eq!(h.diagnose().unwrap().verdict, Verdict::UnderFitting);
     /// let loose = DiagnosisThresholds { high_error: 0.5, max_gap: 0.1 };
@@ -149,13 +149,12 @@ impl History {
         let val = last.val.as_ref()?;
         let accuracy = last
             .train
-            .metrics
             .iter()
-            .filter(|(m, _)| m.is_accuracy())
-            .find_map(|&(m, train)| val.metric(m).map(|v| (m, train, v)));
+            .filter(|(name, _)| name.ends_with("accuracy"))
+            .find_map(|(name, train)| val.get(name).map(|v| (name, train, v)));
         let (measure, train_error, val_error) = match accuracy {
-            Some((m, train, v)) => (format!("1 - {}", m.short_name()), 1.0 - train, 1.0 - v),
-            None => ("loss".to_string(), last.train.loss, val.loss),
+            Some((name, train, v)) => (format!("1 - {name}"), 1.0 - train, 1.0 - v),
+            None => ("loss".to_string(), last.train.loss()?, val.loss()?),
         };
         let gap = val_error - train_error;
         let verdict = if train_error > thresholds.high_error {
@@ -182,8 +181,8 @@ mod tests {
             metrics: vec![(Metric::MeanAbsoluteError, 1.0), (Metric::Accuracy, acc)],
             ..Scores::default()
         };
-        let first = EpochLog { train: s(0.5), val: Some(s(0.5)) };
-        History { epochs: vec![first, EpochLog { train: s(train_acc), val: Some(s(val_acc)) }], stopped: None }
+        let log = |t: f32, v: f32| EpochLog { train: s(t).into(), val: Some(s(v).into()) };
+        History { epochs: vec![log(0.5, 0.5), log(train_acc, val_acc)], stopped: None }
     }
 
     #[test]

@@ -110,6 +110,14 @@ pub enum Error {
         /// What is wrong, naming the group, attribute or dataset.
         reason: String,
     },
+    /// A tensor-level failure: reading or writing a safetensors file (malformed, a
+    /// duplicate name, an I/O error), with the file and what is wrong.
+    #[error(transparent)]
+    Tensor(#[from] derin_tensor::Error),
+    /// A batch a [`DataLoader`](derin_data::DataLoader) could not make: an item that
+    /// could not be read (named by its index) or items that do not collate.
+    #[error("DataLoader: {0}")]
+    Loader(#[from] derin_data::Error),
 }
 
 /// `Result` with this crate's [`Error`].

@@ -5,12 +5,13 @@ use derin_tensor::Tensor;
 
 use crate::callbacks::{Callback, EarlyStopping};
 use crate::error::{Error, Result};
-use crate::fit_loop::{self, Fit};
+use crate::fit_loop::{self, Fit, RunningMetrics};
+use crate::logs::{Logs, StepLogs};
 use crate::loss::Loss;
 use crate::metric::Metric;
 use crate::module::{Ctx, Module};
 use crate::sequential::Sequential;
-use crate::train::Scores;
+use crate::step::{TrainBatch, TrainStep};
 
 /// Options of [`Sequential::fit`] and [`Model::fit`](crate::Model::fit), with Keras'
 /// defaults.
@@ -96,29 +97,30 @@ impl std::fmt::Debug for FitOptions {
     }
 }
 
-/// The scores of one epoch: on the training batches (as they were trained on) and on the
-/// validation samples, if any.
+/// The values logged for one epoch: on the training batches (as they were trained on)
+/// and on the validation batches, if any (Keras' epoch `logs`, with `val_` split off).
 ///
 /// ```
-/// use derin_nn::{EpochLog, Scores};
-/// let e = EpochLog { train: Scores { loss: 1.0, ..Scores::default() }, val: None };
+/// use derin_nn::{EpochLog, Logs};
+/// let e = EpochLog { train: Logs::new().with("loss", 1.0), val: None };
 /// assert!(e.val.is_none());
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct EpochLog {
-    /// Training loss and metrics, averaged over the epoch's samples.
-    pub train: Scores,
-    /// Validation loss and metrics after the epoch.
-    pub val: Option<Scores>,
+    /// Training loss and metrics (or whatever a custom step logs), averaged over the
+    /// epoch's samples.
+    pub train: Logs,
+    /// Validation values after the epoch.
+    pub val: Option<Logs>,
 }
 
 impl EpochLog {
-    /// The value logged as `key`: a training key of [`Scores::entries`] (`loss`,
-    /// `digit_accuracy`, …) or one prefixed with `val_`.
+    /// The value logged as `key`: a training name (`loss`, `digit_accuracy`, `d_loss`, …)
+    /// or one prefixed with `val_`.
     ///
     /// ```
-    /// # use derin_nn::{EpochLog, Scores};
-    /// let e = EpochLog { train: Scores { loss: 1.0, ..Scores::default() }, val: Some(Scores { loss: 2.0, ..Scores::default() }) };
+    /// # use derin_nn::{EpochLog, Logs};
+    /// let e = EpochLog { train: Logs::new().with("loss", 1.0), val: Some(Logs::new().with("loss", 2.0)) };
     /// assert_eq!((e.get("loss"), e.get("val_loss"), e.get("val_accuracy")), (Some(1.0), Some(2.0), None));
     /// ```
     pub fn get(&self, key: &str) -> Option<f32> {
@@ -126,13 +128,28 @@ impl EpochLog {
         let from_val = || key.strip_prefix("val_").and_then(|k| self.val.as_ref()?.get(k));
         from_train.or_else(from_val)
     }
+
+    /// Every name logged, the validation ones prefixed with `val_`.
+    ///
+    /// ```
+    /// # use derin_nn::{EpochLog, Logs};
+    /// let e = EpochLog { train: Logs::new().with("loss", 1.0), val: Some(Logs::new().with("loss", 2.0)) };
+    /// assert_eq!(e.names(), vec!["loss", "val_loss"]);
+    /// ```
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.train.names().into_iter().map(String::from).collect();
+        if let Some(val) = &self.val {
+            names.extend(val.names().into_iter().map(|k| format!("val_{k}")));
+        }
+        names
+    }
 }
 
 /// Per-epoch losses and metrics of a [`fit`](Sequential::fit) (Keras' `History`).
 ///
 /// ```
-/// use derin_nn::{EpochLog, History, Metric, Scores};
-/// let s = |l| Scores { loss: l, metrics: vec![(Metric::Accuracy, 1.0 - l)], ..Scores::default() };
+/// use derin_nn::{EpochLog, History, Logs, Metric};
+/// let s = |l: f32| Logs::new().with("loss", l).with("accuracy", 1.0 - l);
 /// let h = History { epochs: vec![EpochLog { train: s(0.5), val: Some(s(0.6)) }], stopped: None };
 /// assert_eq!(h.loss(), vec![0.5]);
 /// assert_eq!(h.val_loss(), vec![0.6]);
@@ -148,14 +165,14 @@ pub struct History {
 }
 
 impl History {
-    /// The training loss of each epoch.
+    /// The training loss of each epoch that logged one.
     ///
     /// ```
     /// # use derin_nn::History;
     /// assert!(History::default().loss().is_empty());
     /// ```
     pub fn loss(&self) -> Vec<f32> {
-        self.epochs.iter().map(|e| e.train.loss).collect()
+        self.get("loss")
     }
 
     /// The validation loss of each epoch that has one.
@@ -165,7 +182,7 @@ impl History {
     /// assert!(History::default().val_loss().is_empty());
     /// ```
     pub fn val_loss(&self) -> Vec<f32> {
-        self.epochs.iter().filter_map(|e| e.val.as_ref().map(|v| v.loss)).collect()
+        self.get("val_loss")
     }
 
     /// The training value of `metric` in each epoch.
@@ -175,7 +192,7 @@ impl History {
     /// assert!(History::default().metric(Metric::Accuracy).is_empty());
     /// ```
     pub fn metric(&self, metric: Metric) -> Vec<f32> {
-        self.epochs.iter().filter_map(|e| e.train.metric(metric)).collect()
+        self.get(metric.short_name())
     }
 
     /// The validation value of `metric` in each epoch.
@@ -185,16 +202,17 @@ impl History {
     /// assert!(History::default().val_metric(Metric::Accuracy).is_empty());
     /// ```
     pub fn val_metric(&self, metric: Metric) -> Vec<f32> {
-        self.epochs.iter().filter_map(|e| e.val.as_ref().and_then(|v| v.metric(metric))).collect()
+        self.get(&format!("val_{}", metric.short_name()))
     }
 
     /// The value logged as `key` in each epoch that has it, by Keras' name: `loss`,
-    /// `accuracy`, `val_loss`, and for a model with several outputs `digit_loss`,
-    /// `val_digit_accuracy`, … (Keras' `history.history[key]`).
+    /// `accuracy`, `val_loss`, for a model with several outputs `digit_loss`,
+    /// `val_digit_accuracy`, …, and whatever a custom [`TrainStep`](crate::TrainStep)
+    /// logs (Keras' `history.history[key]`).
     ///
     /// ```
-    /// # use derin_nn::{EpochLog, History, Scores};
-    /// let s = |l| Scores { loss: l, ..Scores::default() };
+    /// # use derin_nn::{EpochLog, History, Logs};
+    /// let s = |l| Logs::new().with("loss", l);
     /// let h = History { epochs: vec![EpochLog { train: s(0.5), val: Some(s(0.75)) }], stopped: None };
     /// assert_eq!(h.get("val_loss"), vec![0.75]);
     /// assert!(h.get("digit_loss").is_empty());
@@ -292,18 +310,20 @@ impl Sequential {
 impl Fit for Sequential {
     fn outputs(&self) -> Result<Vec<(String, Loss, Vec<Metric>)>> {
         let c = self.compiled.as_ref().ok_or(Error::NotCompiled { operation: "fit" })?;
-        Ok(vec![(self.name().to_string(), c.loss, c.metrics.clone())])
+        Ok(vec![(self.name().to_string(), c.loss.clone(), c.metrics.clone())])
     }
 
     fn check_data(&self, operation: &'static str, xs: &[Tensor], ys: &[Targets]) -> Result<()> {
-        Sequential::check_data(self, operation, &xs[0], Some(&ys[0]))
+        let [x] = xs else { return Err(inputs_error(operation, xs.len(), ys.len())) };
+        let [y] = ys else { return Err(inputs_error(operation, xs.len(), ys.len())) };
+        Sequential::check_data(self, operation, x, Some(y))
     }
 
     fn check_class_weight(&self, weights: Option<&[f32]>) -> Result<()> {
         weights.map_or(Ok(()), |w| fit_loop::check_class_weight(w, self.output_shape()))
     }
 
-    fn train_step(
+    fn step_batch(
         &mut self,
         xs: &[Tensor],
         ys: &[Targets],
@@ -314,7 +334,61 @@ impl Fit for Sequential {
         Ok((loss, vec![loss], vec![pred]))
     }
 
-    fn score(&self, xs: &[Tensor], ys: &[Targets], batch_size: usize) -> Result<Scores> {
-        self.evaluate(&xs[0], &ys[0], batch_size)
+    fn test_batch(&self, xs: &[Tensor], ys: &[Targets]) -> Result<(f32, Vec<f32>, Vec<Tensor>)> {
+        let (loss, pred) = Sequential::test_batch(self, &xs[0], &ys[0])?;
+        Ok((loss, vec![loss], vec![pred]))
+    }
+
+    fn running(&mut self) -> Option<&mut RunningMetrics> {
+        self.compiled.as_mut().map(|c| &mut c.running)
+    }
+
+    fn running_ref(&self) -> Option<&RunningMetrics> {
+        self.compiled.as_ref().map(|c| &c.running)
+    }
+}
+
+/// A `Sequential` takes one input and one target per batch.
+fn inputs_error(operation: &'static str, inputs: usize, targets: usize) -> Error {
+    let reason = format!("a Sequential model takes 1 input and 1 target per batch, got {inputs} and {targets}");
+    Error::Data { operation, reason }
+}
+
+/// Sequential's step over [`TrainBatch`]es: what [`fit`](Sequential::fit) and
+/// [`fit`](crate::fit) with a [`DataLoader`](derin_data::DataLoader) run.
+///
+/// ```
+/// use derin_data::Targets;
+/// use derin_nn::{Activation, Ctx, Dense, Loss, Metric, Sequential, TrainBatch, TrainStep};
+/// use derin_optim::Sgd;
+/// use derin_tensor::Tensor;
+/// let mut m = Sequential::new(&[1]).add(Dense::new(2, Activation::Softmax)).unwrap();
+/// m.compile(Box::new(Sgd::new()), Loss::SparseCategoricalCrossentropy { from_logits: false }, vec![Metric::Accuracy]);
+/// let batch = TrainBatch::new(Tensor::zeros(&[2, 1]), Targets::Labels(vec![0, 1]));
+/// let logs = m.train_step(&batch, &mut Ctx::train(0)).unwrap();
+/// assert!((logs.values["loss"] - 2f32.ln()).abs() < 1e-6);
+/// assert_eq!(m.metrics_result().names(), vec!["accuracy"]);
+/// ```
+impl TrainStep for Sequential {
+    type Batch = TrainBatch;
+
+    fn train_step(&mut self, batch: &TrainBatch, ctx: &mut Ctx) -> Result<StepLogs> {
+        fit_loop::compiled_train_step(self, batch, ctx)
+    }
+
+    fn test_step(&mut self, batch: &TrainBatch) -> Result<StepLogs> {
+        fit_loop::compiled_test_step(self, batch)
+    }
+
+    fn reset_metrics(&mut self) {
+        fit_loop::compiled_reset(self);
+    }
+
+    fn metrics_result(&self) -> Logs {
+        fit_loop::compiled_metrics_result(self)
+    }
+
+    fn compiled_metrics(&self) -> Vec<Metric> {
+        fit_loop::single_output_metrics(self)
     }
 }

@@ -23,12 +23,14 @@
 
 mod activation;
 mod callbacks;
+mod checkpoint;
 mod diagnosis;
 mod error;
 mod fit;
 mod fit_loop;
 mod functional;
 mod layers;
+mod logs;
 mod loss;
 mod metric;
 mod module;
@@ -37,6 +39,7 @@ mod progress;
 mod regularizer;
 mod sequential;
 pub mod serialize;
+mod step;
 mod summary;
 mod train;
 
@@ -45,10 +48,12 @@ pub use callbacks::{
     CSVLogger, Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint, Monitor, ReduceLROnPlateau,
     TerminateOnNaN, TrainInfo, TrainableModel,
 };
+pub use checkpoint::{load_checkpoint, load_weights, prefixed, save_checkpoint, save_weights};
 pub use derin_tensor::{Padding, Padding1d};
 pub use diagnosis::{Diagnosis, DiagnosisThresholds, Verdict};
 pub use error::{Error, Result};
 pub use fit::{EpochLog, FitOptions, History};
+pub use fit_loop::fit;
 pub use functional::{Graph, LayerId, Model, Node};
 pub use layers::{
     Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate, Conv1D, Conv2D,
@@ -56,11 +61,14 @@ pub use layers::{
     GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LSTM, LayerNormalization, Masking, MaxPooling1D,
     MaxPooling2D, MergeLayer, MergeMode, Multiply, Permute, Recurrent, Reshape, RnnOptions, RnnOutput, SimpleRNN,
 };
-pub use loss::{EPSILON, Loss};
+pub use logs::{Logs, StepLogs};
+pub use loss::functions as losses;
+pub use loss::{CustomLoss, EPSILON, Loss, LossFn};
 pub use metric::{ClassScores, ClassificationReport, Metric, classification_report, confusion_matrix, roc_auc};
 pub use module::{Ctx, LayerCore, Mode, Module};
 pub use plot::{line_chart, plot_history};
 pub use regularizer::Regularizer;
 pub use sequential::Sequential;
 pub use serialize::{KerasModel, layer_from_config, load_model, merge_layer_from_config, model_from_json};
+pub use step::{BatchSource, TrainBatch, TrainStep};
 pub use train::{OutputScores, Scores};

@@ -1,5 +1,9 @@
 //! Losses: regression (MSE, MAE, Huber) and classification (binary, categorical and sparse
-//! categorical cross-entropy, from probabilities or from logits).
+//! categorical cross-entropy, from probabilities or from logits), and losses of your own.
+
+pub mod functions;
+
+use std::sync::Arc;
 
 use derin_data::Targets;
 use derin_tensor::Tensor;
@@ -27,7 +31,9 @@ pub const EPSILON: f32 = 1e-7;
 /// - `SparseCategoricalCrossentropy`: the same with integer labels
 ///   ([`Targets::Labels`]) instead of one-hot rows.
 ///
-/// `from_logits` is `false` by default, as in Keras.
+/// `from_logits` is `false` by default, as in Keras. The same formulas are plain
+/// functions over tensors in [`losses`](crate::losses), for custom training steps; a loss
+/// of your own is a [`Loss::custom`].
 ///
 /// ```
 /// use derin_data::Targets;
@@ -38,7 +44,7 @@ pub const EPSILON: f32 = 1e-7;
 /// let l = loss.compute(&logits, &Targets::Labels(vec![1])).unwrap();
 /// assert!((l.item() - 2f32.ln()).abs() < 1e-6);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Loss {
     /// Mean squared error.
     MeanSquaredError,
@@ -64,9 +70,71 @@ pub enum Loss {
         /// Whether predictions are logits rather than probabilities.
         from_logits: bool,
     },
+    /// A loss of your own (see [`Loss::custom`]).
+    Custom(CustomLoss),
+}
+
+/// The function of a [`Loss::Custom`]: per-sample losses `[batch]` (or one scalar) from
+/// predictions and targets.
+pub type LossFn = dyn Fn(&Tensor, &Targets) -> Result<Tensor> + Send + Sync;
+
+/// A named loss function (Keras' custom loss `fn(y_true, y_pred)`), compared by identity.
+#[derive(Clone)]
+pub struct CustomLoss {
+    name: Arc<str>,
+    f: Arc<LossFn>,
+}
+
+impl CustomLoss {
+    /// The name it is shown and logged under.
+    ///
+    /// ```
+    /// use derin_nn::Loss;
+    /// let Loss::Custom(c) = Loss::custom("l1", |p, _| Ok(p.abs().sum_all())) else { unreachable!() };
+    /// assert_eq!(c.name(), "l1");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl std::fmt::Debug for CustomLoss {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CustomLoss({:?})", self.name)
+    }
+}
+
+impl PartialEq for CustomLoss {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.f, &other.f)
+    }
 }
 
 impl Loss {
+    /// A loss of your own: `f(predictions, targets)` gives each sample's loss, `[batch]`
+    /// (or any `[batch, …]`, averaged per sample), or one scalar; the loss is its mean.
+    /// Class weights need per-sample values. It accepts any kind of [`Targets`]; a model
+    /// compiled with it saves no Keras `training_config` (it loads uncompiled).
+    ///
+    /// ```
+    /// use derin_data::Targets;
+    /// use derin_nn::{losses, Loss};
+    /// use derin_tensor::Tensor;
+    /// // Squared error weighted ×2 on positive targets.
+    /// let weighted = Loss::custom("weighted_mse", |pred, y| {
+    ///     let y = y.values().expect("value targets");
+    ///     let w = y.gt(&Tensor::scalar(0.0)).add_scalar(1.0);
+    ///     Ok(((pred - y).square() * w).mean(&[1], false))
+    /// });
+    /// let (p, y) = (Tensor::from_vec(vec![1.0, 1.0], &[2, 1]), Tensor::from_vec(vec![0.0, 2.0], &[2, 1]));
+    /// let l = weighted.compute(&p, &Targets::Values(y.clone())).unwrap();
+    /// assert_eq!(l.item(), (1.0 + 2.0) / 2.0);
+    /// assert_eq!(losses::mean_squared_error(&p, &y).item(), 1.0);
+    /// ```
+    pub fn custom(name: &str, f: impl Fn(&Tensor, &Targets) -> Result<Tensor> + Send + Sync + 'static) -> Self {
+        Loss::Custom(CustomLoss { name: name.into(), f: Arc::new(f) })
+    }
+
     /// Huber with Keras' default `delta = 1.0`.
     ///
     /// ```
@@ -113,6 +181,19 @@ impl Loss {
     /// assert_eq!(Loss::MeanSquaredError.per_sample(&pred, &y).unwrap().to_vec(), vec![5.0, 0.0]);
     /// ```
     pub fn per_sample(&self, pred: &Tensor, target: &Targets) -> Result<Tensor> {
+        if let Loss::Custom(c) = self {
+            let l = (c.f)(pred, target)?;
+            let n = pred.shape().first().copied();
+            return match l.ndim() {
+                0 => Ok(l),
+                _ if l.shape().first().copied() == n => Ok(per_row(&l)),
+                _ => {
+                    let reason =
+                        format!("{} returned shape {:?} for predictions {:?}", c.name, l.shape(), pred.shape());
+                    Err(Error::Data { operation: "loss", reason })
+                }
+            };
+        }
         if let Loss::SparseCategoricalCrossentropy { from_logits } = *self {
             let labels = target.labels().ok_or_else(|| data_err("labels (Targets::Labels)".into(), target))?;
             let one_hot = sparse_to_one_hot(pred, labels)?;
@@ -125,18 +206,10 @@ impl Loss {
         }
         let last = pred.ndim() - 1;
         let elementwise = match *self {
-            Loss::MeanSquaredError => (pred - y).square(),
+            Loss::MeanSquaredError => functions::squared_error(pred, y),
             Loss::MeanAbsoluteError => (pred - y).abs(),
-            Loss::Huber { delta } => {
-                let a = (pred - y).abs();
-                let q = a.clamp(0.0, delta);
-                q.square() * 0.5 + (a - &q) * delta
-            }
-            Loss::BinaryCrossentropy { from_logits: true } => pred.softplus() - pred * y,
-            Loss::BinaryCrossentropy { from_logits: false } => {
-                let p = pred.clamp(EPSILON, 1.0 - EPSILON);
-                -(y * p.log() + y.rsub_scalar(1.0) * p.rsub_scalar(1.0).log())
-            }
+            Loss::Huber { delta } => functions::huber_elementwise(pred, y, delta),
+            Loss::BinaryCrossentropy { from_logits } => functions::binary_elementwise(pred, y, from_logits),
             Loss::CategoricalCrossentropy { from_logits } => {
                 if pred.ndim() < 2 || pred.shape()[last] == 0 {
                     let reason = format!("needs [batch, classes] predictions, got {:?}", pred.shape());
@@ -144,14 +217,14 @@ impl Loss {
                 }
                 categorical(pred, y, from_logits)
             }
-            Loss::SparseCategoricalCrossentropy { .. } => unreachable!("handled above"),
+            Loss::SparseCategoricalCrossentropy { .. } | Loss::Custom(_) => unreachable!("handled above"),
         };
         Ok(per_row(&elementwise))
     }
 }
 
 /// The mean over every axis but the first: `[batch, …]` → `[batch]`.
-fn per_row(t: &Tensor) -> Tensor {
+pub(crate) fn per_row(t: &Tensor) -> Tensor {
     if t.ndim() == 1 {
         return t.clone();
     }
@@ -169,7 +242,7 @@ fn data_err(wanted: String, got: &Targets) -> Error {
 }
 
 /// `−Σ y·ln p` over the last axis: `[batch, …, classes]` → `[batch, …]`.
-fn categorical(pred: &Tensor, y: &Tensor, from_logits: bool) -> Tensor {
+pub(crate) fn categorical(pred: &Tensor, y: &Tensor, from_logits: bool) -> Tensor {
     let last = pred.ndim() - 1;
     let log_p = if from_logits {
         pred.log_softmax(last)

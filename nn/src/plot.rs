@@ -66,8 +66,8 @@ pub fn line_chart(path: impl AsRef<Path>, title: &str, series: &[(&str, Vec<(f32
 /// As [`line_chart`].
 ///
 /// ```
-/// use derin_nn::{EpochLog, History, Metric, Scores, plot_history};
-/// let s = |l: f32| Scores { loss: l, metrics: vec![(Metric::Accuracy, 1.0 - l / 2.0)], ..Scores::default() };
+/// use derin_nn::{EpochLog, History, Logs, plot_history};
+/// let s = |l: f32| Logs::new().with("loss", l).with("accuracy", 1.0 - l / 2.0);
 /// let epochs = (1..=5).map(|e| EpochLog { train: s(1.0 / e as f32), val: Some(s(1.2 / e as f32)) }).collect();
 /// let path = std::env::temp_dir().join(format!("derin-history-doc-{}.svg", std::process::id()));
 /// plot_history(&History { epochs, stopped: None }, &path).unwrap();
@@ -77,24 +77,15 @@ pub fn line_chart(path: impl AsRef<Path>, title: &str, series: &[(&str, Vec<(f32
 /// ```
 pub fn plot_history(history: &History, path: impl AsRef<Path>) -> Result<()> {
     let epoch = |i: usize| (i + 1) as f32;
-    let loss = vec![
-        ("loss", history.epochs.iter().enumerate().map(|(i, e)| (epoch(i), e.train.loss)).collect()),
-        (
-            "val_loss",
-            history.epochs.iter().enumerate().filter_map(|(i, e)| e.val.as_ref().map(|v| (epoch(i), v.loss))).collect(),
-        ),
-    ];
-    let accuracy = history.epochs.first().and_then(|e| e.train.metrics.iter().find(|(m, _)| m.is_accuracy()));
+    let series = |key: &str| -> Vec<(f32, f32)> {
+        history.epochs.iter().enumerate().filter_map(|(i, e)| e.get(key).map(|v| (epoch(i), v))).collect()
+    };
+    let loss = vec![("loss", series("loss")), ("val_loss", series("val_loss"))];
+    let accuracy = history.epochs.first().and_then(|e| e.train.names().into_iter().find(|k| k.ends_with("accuracy")));
+    let names = accuracy.map(|name| (name.to_string(), format!("val_{name}")));
     let mut acc_series = Vec::new();
-    let names = accuracy.map(|(m, _)| (m.short_name().to_string(), format!("val_{}", m.short_name())));
-    if let (Some((m, _)), Some((name, val_name))) = (accuracy, &names) {
-        let train = history.epochs.iter().enumerate().filter_map(|(i, e)| e.train.metric(*m).map(|v| (epoch(i), v)));
-        let val = history
-            .epochs
-            .iter()
-            .enumerate()
-            .filter_map(|(i, e)| e.val.as_ref().and_then(|v| v.metric(*m)).map(|v| (epoch(i), v)));
-        acc_series = vec![(name.as_str(), train.collect()), (val_name.as_str(), val.collect())];
+    if let Some((name, val_name)) = &names {
+        acc_series = vec![(name.as_str(), series(name)), (val_name.as_str(), series(val_name))];
     }
     let mut panels = vec![Panel { title: "loss", x_label: "epoch", y_label: "loss", series: &loss, whole_x: true }];
     if let Some((name, _)) = &names {
@@ -252,8 +243,7 @@ fn load_font() -> Result<()> {
 mod tests {
     use super::*;
     use crate::fit::EpochLog;
-    use crate::metric::Metric;
-    use crate::train::Scores;
+    use crate::logs::Logs;
 
     #[test]
     fn a_missing_font_says_what_to_install() {
@@ -265,7 +255,7 @@ mod tests {
     #[test]
     fn writes_png_and_svg_learning_curves() {
         let dir = tempfile::tempdir().unwrap();
-        let s = |l: f32| Scores { loss: l, metrics: vec![(Metric::Accuracy, 1.0 - l / 2.0)], ..Scores::default() };
+        let s = |l: f32| Logs::new().with("loss", l).with("accuracy", 1.0 - l / 2.0);
         let epochs = (1..=8).map(|e| EpochLog { train: s(1.0 / e as f32), val: Some(s(1.5 / e as f32)) }).collect();
         let history = History { epochs, stopped: None };
         let png = dir.path().join("curves.png");

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::train::Scores;
+use crate::logs::Logs;
 
 /// How often the bar's loss and metrics are recomputed (AUC sorts every score).
 const REFRESH: Duration = Duration::from_millis(200);
@@ -32,7 +32,7 @@ impl Progress {
     }
 
     /// Marks batch `done` (1-based) finished, with the scores so far.
-    pub(crate) fn batch(&mut self, done: usize, scores: impl FnOnce() -> Scores) {
+    pub(crate) fn batch(&mut self, done: usize, scores: impl FnOnce() -> Logs) {
         let Some(bar) = &self.bar else { return };
         bar.set_position(done as u64);
         if bar.is_hidden() || self.refreshed.is_some_and(|t| t.elapsed() < REFRESH) && done < self.steps {
@@ -43,7 +43,7 @@ impl Progress {
     }
 
     /// Clears the bar and prints the epoch's line.
-    pub(crate) fn finish(self, train: &Scores, val: Option<&Scores>) {
+    pub(crate) fn finish(self, train: &Logs, val: Option<&Logs>) {
         let Some(bar) = self.bar else { return };
         bar.finish_and_clear();
         let elapsed = self.start.elapsed();
@@ -70,12 +70,12 @@ fn duration(d: Duration) -> String {
 }
 
 /// ` - loss: 0.1234 - accuracy: 0.9876 - val_loss: …`, as Keras prints an epoch.
-pub(crate) fn line(train: &Scores, val: Option<&Scores>) -> String {
+pub(crate) fn line(train: &Logs, val: Option<&Logs>) -> String {
     let mut out = String::new();
-    for (k, v) in train.entries() {
+    for (k, v) in train.iter() {
         out += &format!(" - {k}: {v:.4}");
     }
-    for (k, v) in val.map(Scores::entries).unwrap_or_default() {
+    for (k, v) in val.into_iter().flat_map(Logs::iter) {
         out += &format!(" - val_{k}: {v:.4}");
     }
     out
@@ -84,11 +84,10 @@ pub(crate) fn line(train: &Scores, val: Option<&Scores>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metric::Metric;
 
     #[test]
     fn epoch_line_lists_train_then_validation_scores() {
-        let s = |l: f32| Scores { loss: l, metrics: vec![(Metric::Accuracy, 1.0 - l)], ..Scores::default() };
+        let s = |l: f32| Logs::new().with("loss", l).with("accuracy", 1.0 - l);
         assert_eq!(
             line(&s(0.25), Some(&s(0.5))),
             " - loss: 0.2500 - accuracy: 0.7500 - val_loss: 0.5000 - val_accuracy: 0.5000"

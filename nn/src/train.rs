@@ -5,6 +5,7 @@ use derin_optim::Optimizer;
 use derin_tensor::{Tensor, no_grad};
 
 use crate::error::{Error, Result};
+use crate::fit_loop::RunningMetrics;
 use crate::loss::Loss;
 use crate::metric::{Metric, MetricState};
 use crate::module::{Ctx, Module};
@@ -15,6 +16,8 @@ pub(crate) struct Compiled {
     pub(crate) optimizer: Box<dyn Optimizer>,
     pub(crate) loss: Loss,
     pub(crate) metrics: Vec<Metric>,
+    /// The metrics gathered by `train_step`/`test_step` since the last reset.
+    pub(crate) running: RunningMetrics,
 }
 
 /// A loss and metric values, averaged over samples.
@@ -116,7 +119,8 @@ impl Sequential {
     /// assert!(m.is_compiled());
     /// ```
     pub fn compile(&mut self, optimizer: Box<dyn Optimizer>, loss: Loss, metrics: Vec<Metric>) {
-        self.compiled = Some(Compiled { optimizer, loss, metrics });
+        let running = RunningMetrics::new(&[(self.name().to_string(), loss.clone(), metrics.clone())]);
+        self.compiled = Some(Compiled { optimizer, loss, metrics, running });
     }
 
     /// Whether [`compile`](Sequential::compile) was called.
@@ -212,7 +216,7 @@ impl Sequential {
         ctx: &mut Ctx,
         weights: Option<&Tensor>,
     ) -> Result<(f32, Tensor)> {
-        let loss_fn = self.compiled.as_ref().ok_or(Error::NotCompiled { operation: "train" })?.loss;
+        let loss_fn = self.compiled.as_ref().ok_or(Error::NotCompiled { operation: "train" })?.loss.clone();
         let pred = self.forward(x, ctx);
         ctx.set_mask(None);
         let mut loss = match weights {
@@ -232,6 +236,18 @@ impl Sequential {
         compiled.optimizer.step(&params, &grads);
         ctx.apply_updates();
         Ok((value, pred.detach()))
+    }
+
+    /// The loss (weight penalties included, as `evaluate`'s) and predictions of one batch
+    /// in inference mode.
+    pub(crate) fn test_batch(&self, x: &Tensor, y: &Targets) -> Result<(f32, Tensor)> {
+        let loss_fn = &self.compiled.as_ref().ok_or(Error::NotCompiled { operation: "test_step" })?.loss;
+        no_grad(|| {
+            let pred = self.forward(x, &mut Ctx::eval());
+            let mut loss = loss_fn.compute(&pred, y)?.item();
+            loss += self.regularization_loss().map_or(0.0, |p| p.item());
+            Ok((loss, pred))
+        })
     }
 
     /// The loss and metrics on `x`, `y` in inference mode, batch by batch, averaged over
@@ -404,6 +420,11 @@ impl Accumulator {
         }
         self.samples += n;
         Ok(())
+    }
+
+    /// The metrics it accumulates.
+    pub(crate) fn metrics(&self) -> &[Metric] {
+        &self.metrics
     }
 
     pub(crate) fn mean(&self) -> Scores {

@@ -44,7 +44,7 @@ impl Callback for Recorder {
         self.events.borrow_mut().push(format!("epoch {epoch}"));
         Ok(())
     }
-    fn on_batch_end(&mut self, batch: usize, _: f32) -> Option<String> {
+    fn on_batch_end(&mut self, batch: usize, _: &derin_nn::Logs) -> Option<String> {
         self.events.borrow_mut().push(format!("batch {batch}"));
         None
     }

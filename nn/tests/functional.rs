@@ -153,7 +153,7 @@ fn a_two_output_model_trains_both_heads_deterministically() {
     assert!(digit[14] < digit[0] && big[14] < big[0], "{digit:?} {big:?}");
     // The total is the weighted sum of the epoch means.
     for (e, log) in h.epochs.iter().enumerate() {
-        assert!((log.train.loss - (digit[e] + 0.5 * big[e])).abs() < 1e-4);
+        assert!((log.train["loss"] - (digit[e] + 0.5 * big[e])).abs() < 1e-4);
     }
     let (again, h2) = trained(2);
     assert_eq!(h, h2);
@@ -175,7 +175,7 @@ fn a_one_input_one_output_model_trains_as_sequential() {
     let out = g.apply(Dense::new(3, Activation::Softmax), &h).unwrap();
     let mut model = Model::new(g, &[&input], &[&out]).unwrap();
     let loss = Loss::SparseCategoricalCrossentropy { from_logits: false };
-    seq.compile(Box::new(Adam::new()), loss, vec![Metric::Accuracy]);
+    seq.compile(Box::new(Adam::new()), loss.clone(), vec![Metric::Accuracy]);
     model.compile(Box::new(Adam::new()), vec![loss], None, vec![vec![Metric::Accuracy]]).unwrap();
     let options = || FitOptions { epochs: 4, batch_size: 6, validation_split: 0.2, seed: 1, ..FitOptions::default() };
     let hs = seq.fit(&x, &y, options()).unwrap();

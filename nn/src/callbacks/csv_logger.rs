@@ -93,9 +93,9 @@ impl Callback for CSVLogger {
     }
 
     fn on_epoch_end(&mut self, epoch: usize, log: &EpochLog, _: &mut dyn TrainableModel) -> Result<Option<String>> {
-        let mut pairs = log.train.entries();
+        let mut pairs: Vec<(String, f32)> = log.train.iter().map(|(k, v)| (k.to_string(), v)).collect();
         if let Some(val) = &log.val {
-            pairs.extend(val.entries().into_iter().map(|(k, v)| (format!("val_{k}"), v)));
+            pairs.extend(val.iter().map(|(k, v)| (format!("val_{k}"), v)));
         }
         pairs.sort_by(|a, b| a.0.cmp(&b.0));
         let sep = self.separator.to_string();
@@ -124,7 +124,7 @@ mod tests {
 
     fn log(loss: f32, val: Option<f32>) -> EpochLog {
         let scores = |l: f32| Scores { loss: l, metrics: vec![(Metric::Accuracy, 1.0 - l)], ..Scores::default() };
-        EpochLog { train: scores(loss), val: val.map(scores) }
+        EpochLog { train: scores(loss).into(), val: val.map(|v| scores(v).into()) }
     }
 
     #[test]

@@ -8,10 +8,12 @@ use derin_tensor::{Tensor, no_grad};
 use super::Model;
 use crate::error::{Error, Result};
 use crate::fit::{FitOptions, History};
-use crate::fit_loop::{self, Fit, MultiAccumulator, select};
+use crate::fit_loop::{self, Fit, MultiAccumulator, RunningMetrics, select};
+use crate::logs::{Logs, StepLogs};
 use crate::loss::Loss;
 use crate::metric::Metric;
 use crate::module::Ctx;
+use crate::step::{TrainBatch, TrainStep};
 use crate::train::{Scores, check_batch_size, check_targets, target_problem};
 
 /// What `Model::compile` fixed: the optimizer and, per output, the loss, its weight in
@@ -21,6 +23,8 @@ pub(crate) struct CompiledOutputs {
     pub(crate) losses: Vec<Loss>,
     pub(crate) loss_weights: Vec<f32>,
     pub(crate) metrics: Vec<Vec<Metric>>,
+    /// The metrics gathered by `train_step`/`test_step` since the last reset.
+    pub(crate) running: RunningMetrics,
 }
 
 impl Model {
@@ -76,11 +80,22 @@ impl Model {
             spread("metric lists", metrics.len())?;
         }
         let each = |len: usize, i: usize| if len == 1 { 0 } else { i };
+        let losses: Vec<Loss> = (0..n).map(|i| losses[each(losses.len(), i)].clone()).collect();
+        let metrics: Vec<Vec<Metric>> =
+            (0..n).map(|i| metrics.get(each(metrics.len(), i)).cloned().unwrap_or_default()).collect();
+        let outputs: Vec<_> = self
+            .output_names()
+            .iter()
+            .zip(&losses)
+            .zip(&metrics)
+            .map(|((n, l), m)| (n.clone(), l.clone(), m.clone()))
+            .collect();
         self.compiled = Some(CompiledOutputs {
             optimizer,
-            losses: (0..n).map(|i| losses[each(losses.len(), i)]).collect(),
+            losses,
             loss_weights: (0..n).map(|i| loss_weights[each(loss_weights.len(), i)]).collect(),
-            metrics: (0..n).map(|i| metrics.get(each(metrics.len(), i)).cloned().unwrap_or_default()).collect(),
+            metrics,
+            running: RunningMetrics::new(&outputs),
         });
         Ok(())
     }
@@ -369,7 +384,7 @@ impl Fit for Model {
     fn outputs(&self) -> Result<Vec<(String, Loss, Vec<Metric>)>> {
         let c = self.compiled("fit")?;
         let names = self.output_names().iter().cloned();
-        Ok(names.zip(c.losses.iter().copied()).zip(c.metrics.iter().cloned()).map(|((n, l), m)| (n, l, m)).collect())
+        Ok(names.zip(c.losses.iter().cloned()).zip(c.metrics.iter().cloned()).map(|((n, l), m)| (n, l, m)).collect())
     }
 
     fn check_data(&self, operation: &'static str, xs: &[Tensor], ys: &[Targets]) -> Result<()> {
@@ -402,7 +417,7 @@ impl Fit for Model {
         }
     }
 
-    fn train_step(
+    fn step_batch(
         &mut self,
         xs: &[Tensor],
         ys: &[Targets],
@@ -412,7 +427,48 @@ impl Fit for Model {
         self.step(xs, ys, ctx, weights)
     }
 
-    fn score(&self, xs: &[Tensor], ys: &[Targets], batch_size: usize) -> Result<Scores> {
-        self.evaluate(xs, ys, batch_size)
+    fn test_batch(&self, xs: &[Tensor], ys: &[Targets]) -> Result<(f32, Vec<f32>, Vec<Tensor>)> {
+        no_grad(|| {
+            let preds = self.run(xs, &mut Ctx::eval());
+            let (total, losses) = self.losses(&preds, ys, None)?;
+            let penalty = self.regularization_loss().map_or(0.0, |p| p.item());
+            Ok((total.item() + penalty, losses, preds))
+        })
+    }
+
+    fn running(&mut self) -> Option<&mut RunningMetrics> {
+        self.compiled.as_mut().map(|c| &mut c.running)
+    }
+
+    fn running_ref(&self) -> Option<&RunningMetrics> {
+        self.compiled.as_ref().map(|c| &c.running)
+    }
+}
+
+/// The functional model's step over [`TrainBatch`]es (one input tensor per model input,
+/// one set of targets per output): what [`fit`](Model::fit) and [`fit`](crate::fit) run.
+/// It logs `loss` (the weighted total) and, for several outputs, each output's
+/// `name_loss`; [`metrics_result`](TrainStep::metrics_result) gives `name_metric`.
+impl TrainStep for Model {
+    type Batch = TrainBatch;
+
+    fn train_step(&mut self, batch: &TrainBatch, ctx: &mut Ctx) -> Result<StepLogs> {
+        fit_loop::compiled_train_step(self, batch, ctx)
+    }
+
+    fn test_step(&mut self, batch: &TrainBatch) -> Result<StepLogs> {
+        fit_loop::compiled_test_step(self, batch)
+    }
+
+    fn reset_metrics(&mut self) {
+        fit_loop::compiled_reset(self);
+    }
+
+    fn metrics_result(&self) -> Logs {
+        fit_loop::compiled_metrics_result(self)
+    }
+
+    fn compiled_metrics(&self) -> Vec<Metric> {
+        fit_loop::single_output_metrics(self)
     }
 }

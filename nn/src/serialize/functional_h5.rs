@@ -94,7 +94,7 @@ impl Model {
     /// the optimizer's config; no metrics.
     fn training_config(&self) -> Option<Value> {
         let compiled = self.compiled.as_ref()?;
-        let losses: Vec<Value> = compiled.losses.iter().map(|&l| loss_to_keras(l)).collect();
+        let losses: Vec<Value> = compiled.losses.iter().map(loss_to_keras).collect::<Option<_>>()?;
         let weights: Vec<Value> = compiled.loss_weights.iter().map(|&w| f32_value(w)).collect();
         Some(json!({
             "loss": losses, "loss_weights": weights, "metrics": null, "weighted_metrics": null,

@@ -145,8 +145,8 @@ impl Sequential {
             write_str(f, "model_config", &config.to_string()).map_err(why)?;
             write_str(f, "keras_version", KERAS_VERSION).map_err(why)?;
             write_str(f, "backend", BACKEND).map_err(why)?;
-            if let Some(compiled) = &self.compiled {
-                write_str(f, "training_config", &training_config(compiled).to_string()).map_err(why)?;
+            if let Some(training) = self.compiled.as_ref().and_then(training_config) {
+                write_str(f, "training_config", &training.to_string()).map_err(why)?;
                 self.write_optimizer(f).map_err(why)?;
             }
             Ok(())

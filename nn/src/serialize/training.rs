@@ -32,11 +32,12 @@ pub(crate) fn keras_name(h: &Hyperparameters) -> String {
 }
 
 /// Keras' `training_config`: `{"loss", "loss_weights", "metrics", "weighted_metrics",
-/// "optimizer_config": {"class_name", "config"}}`.
-pub(crate) fn training_config(compiled: &Compiled) -> Value {
+/// "optimizer_config": {"class_name", "config"}}`; `None` for a custom loss, which Keras
+/// could not rebuild (the model then loads uncompiled, as in Keras).
+pub(crate) fn training_config(compiled: &Compiled) -> Option<Value> {
     let metrics: Vec<&str> = compiled.metrics.iter().map(Metric::short_name).collect();
-    json!({
-        "loss": loss_to_keras(compiled.loss),
+    Some(json!({
+        "loss": loss_to_keras(&compiled.loss)?,
         "loss_weights": null,
         "metrics": metrics,
         "weighted_metrics": null,
@@ -44,18 +45,22 @@ pub(crate) fn training_config(compiled: &Compiled) -> Value {
         "steps_per_execution": 1,
         "jit_compile": false,
         "optimizer_config": optimizer_to_keras(&compiled.optimizer.state().hyperparameters),
-    })
+    }))
 }
 
-/// The loss as Keras' string name when it has Keras' defaults, else as a class config.
-pub(crate) fn loss_to_keras(loss: Loss) -> Value {
-    let (class, name, extra) = match loss {
-        Loss::MeanSquaredError => return json!("mean_squared_error"),
-        Loss::MeanAbsoluteError => return json!("mean_absolute_error"),
-        Loss::Huber { delta: 1.0 } => return json!("huber"),
-        Loss::BinaryCrossentropy { from_logits: false } => return json!("binary_crossentropy"),
-        Loss::CategoricalCrossentropy { from_logits: false } => return json!("categorical_crossentropy"),
-        Loss::SparseCategoricalCrossentropy { from_logits: false } => return json!("sparse_categorical_crossentropy"),
+/// The loss as Keras' string name when it has Keras' defaults, else as a class config;
+/// `None` for a custom loss.
+pub(crate) fn loss_to_keras(loss: &Loss) -> Option<Value> {
+    let (class, name, extra) = match *loss {
+        Loss::MeanSquaredError => return Some(json!("mean_squared_error")),
+        Loss::MeanAbsoluteError => return Some(json!("mean_absolute_error")),
+        Loss::Huber { delta: 1.0 } => return Some(json!("huber")),
+        Loss::BinaryCrossentropy { from_logits: false } => return Some(json!("binary_crossentropy")),
+        Loss::CategoricalCrossentropy { from_logits: false } => return Some(json!("categorical_crossentropy")),
+        Loss::SparseCategoricalCrossentropy { from_logits: false } => {
+            return Some(json!("sparse_categorical_crossentropy"));
+        }
+        Loss::Custom(_) => return None,
         Loss::Huber { delta } => ("Huber", "huber_loss", json!({"delta": f32_value(delta)})),
         Loss::BinaryCrossentropy { .. } => ("BinaryCrossentropy", "binary_crossentropy", json!({"from_logits": true})),
         Loss::CategoricalCrossentropy { .. } => {
@@ -67,7 +72,7 @@ pub(crate) fn loss_to_keras(loss: Loss) -> Value {
     };
     let mut config = json!({"name": name, "reduction": "sum_over_batch_size"});
     config.as_object_mut().expect("an object").extend(extra.as_object().expect("an object").clone());
-    json!({"module": "keras.losses", "class_name": class, "config": config, "registered_name": null})
+    Some(json!({"module": "keras.losses", "class_name": class, "config": config, "registered_name": null}))
 }
 
 /// A loss from Keras' string name or class config.
@@ -284,12 +289,13 @@ mod tests {
             Loss::SparseCategoricalCrossentropy { from_logits: true },
         ];
         for loss in all {
-            assert_eq!(loss_from_keras(&loss_to_keras(loss)).unwrap(), loss);
+            assert_eq!(loss_from_keras(&loss_to_keras(&loss).unwrap()).unwrap(), loss);
         }
         assert_eq!(
-            loss_to_keras(Loss::SparseCategoricalCrossentropy { from_logits: false }),
+            loss_to_keras(&Loss::SparseCategoricalCrossentropy { from_logits: false }).unwrap(),
             "sparse_categorical_crossentropy"
         );
+        assert!(loss_to_keras(&Loss::custom("mine", |p, _| Ok(p.sum_all()))).is_none());
         let keras = json!({"class_name": "SparseCategoricalCrossentropy", "config": {"name": "sparse_categorical_crossentropy", "reduction": "sum_over_batch_size", "from_logits": true, "ignore_class": null}});
         assert_eq!(loss_from_keras(&keras).unwrap(), Loss::SparseCategoricalCrossentropy { from_logits: true });
         assert!(loss_from_keras(&json!("poisson")).unwrap_err().to_string().contains("unknown loss \"poisson\""));
