@@ -279,6 +279,13 @@ pub trait Module {
         self.core_mut().trainable = trainable;
     }
 
+    /// Whether the layer is a model of layers (a nested [`Sequential`](crate::Sequential)):
+    /// a model holding it prefixes its weights' names with its name
+    /// (`generator/dense/kernel`), so that two nested models never share a name.
+    fn is_container(&self) -> bool {
+        false
+    }
+
     /// The weights an optimizer updates: [`weights`](Module::weights) when trainable,
     /// nothing when frozen.
     fn params(&self) -> Vec<Param> {
@@ -381,5 +388,14 @@ mod tests {
         assert_eq!(snake_case("MaxPooling2D"), "max_pooling2d");
         assert_eq!(snake_case("Conv2DTranspose"), "conv2d_transpose");
         assert_eq!(snake_case("Flatten"), "flatten");
+    }
+}
+
+/// `f(layer)`, with the names prefixed by the layer's name when it is a container (see
+/// [`Module::is_container`]).
+pub(crate) fn owned_weights(layer: &dyn Module, f: impl Fn(&dyn Module) -> Vec<Param>) -> Vec<Param> {
+    match layer.is_container() {
+        true => crate::checkpoint::prefixed(layer.name(), f(layer)),
+        false => f(layer),
     }
 }

@@ -3,7 +3,7 @@
 use derin_tensor::{Param, Rng, Tensor};
 
 use crate::error::{Error, Result};
-use crate::module::{Ctx, LayerCore, Module};
+use crate::module::{Ctx, LayerCore, Module, owned_weights};
 use crate::train::Compiled;
 
 /// A linear stack of layers, built from the input shape (without the batch axis), as
@@ -245,7 +245,7 @@ impl Module for Sequential {
     }
 
     fn weights(&self) -> Vec<Param> {
-        self.layers.iter().flat_map(|l| l.weights()).collect()
+        self.layers.iter().flat_map(|l| owned_weights(l.as_ref(), |l| l.weights())).collect()
     }
 
     fn regularization_loss(&self) -> Option<Tensor> {
@@ -253,7 +253,11 @@ impl Module for Sequential {
     }
 
     fn state_weights(&self) -> Vec<Param> {
-        self.layers.iter().flat_map(|l| l.state_weights()).collect()
+        self.layers.iter().flat_map(|l| owned_weights(l.as_ref(), |l| l.state_weights())).collect()
+    }
+
+    fn is_container(&self) -> bool {
+        true
     }
 
     fn set_trainable(&mut self, trainable: bool) {
@@ -262,10 +266,10 @@ impl Module for Sequential {
     }
 
     fn params(&self) -> Vec<Param> {
-        self.layers.iter().flat_map(|l| l.params()).collect()
+        self.layers.iter().flat_map(|l| owned_weights(l.as_ref(), |l| l.params())).collect()
     }
 
     fn non_trainable_params(&self) -> Vec<Param> {
-        self.layers.iter().flat_map(|l| l.non_trainable_params()).collect()
+        self.layers.iter().flat_map(|l| owned_weights(l.as_ref(), |l| l.non_trainable_params())).collect()
     }
 }

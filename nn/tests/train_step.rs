@@ -345,3 +345,19 @@ fn fit_takes_a_loader_of_ragged_items_and_reports_an_unreadable_one() {
     let err = fit(&mut model, &mut broken, None, FitOptions::default()).unwrap_err().to_string();
     assert_eq!(err, "DataLoader: item 13: Boxes::get: image 13 is truncated");
 }
+
+#[test]
+fn nested_sequentials_prefix_their_weights() {
+    let inner = |seed| Sequential::with_seed(&[2], seed).add(Dense::new(2, Activation::Relu)).unwrap();
+    let mut outer = Sequential::new(&[2]).add(inner(1)).unwrap().add(inner(2)).unwrap();
+    let names: Vec<String> = outer.weights().iter().map(|p| p.name().to_string()).collect();
+    assert_eq!(
+        names,
+        ["sequential/dense/kernel", "sequential/dense/bias", "sequential_1/dense/kernel", "sequential_1/dense/bias"]
+    );
+    // Both trunks train under one optimizer (their `dense/kernel`s used to collide).
+    outer.compile(Box::new(Sgd::new()), Loss::MeanSquaredError, vec![]);
+    let (x, y) = (Tensor::ones(&[4, 2]), Targets::Values(Tensor::full(&[4, 2], 3.0)));
+    let first = outer.train_on_batch(&x, &y).unwrap();
+    assert!(outer.train_on_batch(&x, &y).unwrap() < first);
+}

@@ -6,7 +6,7 @@ use super::train::CompiledOutputs;
 use super::{Graph, GraphLayer, Node, NodeKind};
 use crate::callbacks::TrainableModel;
 use crate::error::{Error, Result};
-use crate::module::{Ctx, Module};
+use crate::module::{Ctx, Module, owned_weights};
 
 /// A functional model: the part of a [`Graph`] that leads from `inputs` to `outputs`
 /// (Keras' `Model(inputs, outputs)`), with several inputs and outputs and layers shared
@@ -308,7 +308,7 @@ impl Model {
     }
 
     fn collect(&self, f: impl Fn(&dyn Module) -> Vec<Param>) -> Vec<Param> {
-        self.used.iter().flat_map(|&l| self.graph.layers[l].with(&f)).collect()
+        self.used.iter().flat_map(|&l| self.graph.layers[l].with(|m| owned_weights(m, &f))).collect()
     }
 
     /// Every weight, trainable or frozen, once per layer however often it is called.
