@@ -316,6 +316,10 @@ impl ActivationLayer {
 }
 
 impl Module for ActivationLayer {
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn forward(&self, x: &Tensor, _ctx: &mut Ctx) -> Tensor {
         self.activation.apply(x)
     }

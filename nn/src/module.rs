@@ -279,6 +279,14 @@ pub trait Module {
         self.core_mut().trainable = trainable;
     }
 
+    /// Whether the layer passes the time-step mask on, makes one, or consumes it itself
+    /// (Keras' `supports_masking`). After a layer that does not, the model drops the mask,
+    /// so a layer of your own that changes the time axis never hands a stale mask to the
+    /// next; the default is `false`, as in Keras.
+    fn supports_masking(&self) -> bool {
+        false
+    }
+
     /// Whether the layer is a model of layers (a nested [`Sequential`](crate::Sequential)):
     /// a model holding it prefixes its weights' names with its name
     /// (`generator/dense/kernel`), so that two nested models never share a name.

@@ -220,8 +220,18 @@ impl std::fmt::Debug for Sequential {
 }
 
 impl Module for Sequential {
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn forward(&self, x: &Tensor, ctx: &mut Ctx) -> Tensor {
-        self.layers.iter().fold(x.clone(), |h, layer| layer.forward(&h, ctx))
+        self.layers.iter().fold(x.clone(), |h, layer| {
+            let y = layer.forward(&h, ctx);
+            if !layer.supports_masking() {
+                ctx.set_mask(None);
+            }
+            y
+        })
     }
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {

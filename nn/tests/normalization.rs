@@ -142,9 +142,63 @@ fn an_embedding_stack_builds_and_passes_its_mask_on() {
     let first = m.train_on_batch(&x, &y).unwrap();
     let last = (0..20).map(|_| m.train_on_batch(&x, &y).unwrap()).last().unwrap();
     assert!(last < 0.5 * first, "{first} → {last}");
-    // Token ids need a [time] sample shape; a masked feature sequence needs [time, features].
-    let err = Sequential::new(&[5, 2]).add(Embedding::new(20, 4).unwrap()).unwrap_err().to_string();
-    assert!(err.contains("embedding (Embedding)") && err.contains("[5, 2]") && err.contains("[time]"), "{err}");
+    // Token ids of any rank, as in Keras: [5, 2] ids give [5, 2, 4] vectors, with a mask
+    // of the ids' shape.
+    let grid = Sequential::new(&[5, 2]).add(Embedding::new(20, 4).unwrap().with_mask_zero(true)).unwrap();
+    assert_eq!(grid.output_shape(), &[5, 2, 4]);
+    let mut ctx = Ctx::eval();
+    let ids = Tensor::from_vec((0..10).map(|i| (i % 3) as f32).collect(), &[1, 5, 2]);
+    assert_eq!(grid.layers()[0].forward(&ids, &mut ctx).shape(), &[1, 5, 2, 4]);
+    assert_eq!(ctx.mask().unwrap().shape(), &[1, 5, 2]);
+    // A masked feature sequence needs [time, features].
     let m = Sequential::new(&[6, 3]).add(Masking::default()).unwrap().add(LayerNormalization::new()).unwrap();
     assert_eq!(m.output_shape(), &[6, 3]);
+}
+
+/// Keeps the first half of the time steps: a layer of one's own that changes the time axis
+/// and says nothing about masks.
+struct FirstHalf {
+    core: derin_nn::LayerCore,
+}
+
+impl Module for FirstHalf {
+    fn forward(&self, x: &Tensor, _: &mut Ctx) -> Tensor {
+        x.narrow(1, 0, x.shape()[1] / 2)
+    }
+    fn output_shape(&self, input: &[usize]) -> derin_nn::Result<Vec<usize>> {
+        Ok([&[input[0] / 2], &input[1..]].concat())
+    }
+    fn type_name(&self) -> &'static str {
+        "FirstHalf"
+    }
+    fn core(&self) -> &derin_nn::LayerCore {
+        &self.core
+    }
+    fn core_mut(&mut self) -> &mut derin_nn::LayerCore {
+        &mut self.core
+    }
+}
+
+#[test]
+fn a_custom_layer_that_does_not_support_masking_drops_the_mask() {
+    use derin_nn::SimpleRNN;
+    let m = Sequential::new(&[6])
+        .add(Embedding::new(5, 3).unwrap().with_mask_zero(true))
+        .unwrap()
+        .add(FirstHalf { core: derin_nn::LayerCore::new("first_half") })
+        .unwrap()
+        .add(SimpleRNN::new(2))
+        .unwrap();
+    // The [1, 6] mask of these ids belongs to the 6 steps, not to the 3 left: kept, it
+    // would skip the first of them.
+    let ids = Tensor::from_vec(vec![0.0, 2.0, 1.0, 3.0, 0.0, 4.0], &[1, 6]);
+    let mut ctx = Ctx::eval();
+    let y = m.forward(&ids, &mut ctx);
+    assert!(ctx.mask().is_none());
+    // The same as running the RNN on the first three steps without a mask.
+    let mut plain = Ctx::eval();
+    let steps = m.layers()[1].forward(&m.layers()[0].forward(&ids, &mut plain), &mut plain);
+    let mut no_mask = Ctx::eval();
+    assert_eq!(y.to_vec(), m.layers()[2].forward(&steps, &mut no_mask).to_vec());
+    assert!(!m.layers()[1].supports_masking() && m.layers()[2].supports_masking());
 }

@@ -399,7 +399,8 @@ impl Graph {
                             let (x, mask) = value(inputs[0]);
                             ctx.set_mask(mask);
                             let y = m.forward(&x, ctx);
-                            (y, ctx.take_mask())
+                            let mask = ctx.take_mask();
+                            (y, mask.filter(|_| m.supports_masking()))
                         }
                         GraphLayer::Merge(m) => {
                             let xs: Vec<Tensor> = inputs.iter().map(|&n| value(n).0).collect();

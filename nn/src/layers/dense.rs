@@ -198,6 +198,10 @@ impl Dense {
 }
 
 impl Module for Dense {
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     /// # Panics
     /// If the layer is not built; the message names the layer.
     fn forward(&self, x: &Tensor, _ctx: &mut Ctx) -> Tensor {

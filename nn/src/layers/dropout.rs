@@ -69,6 +69,10 @@ impl Dropout {
 }
 
 impl Module for Dropout {
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn forward(&self, x: &Tensor, ctx: &mut Ctx) -> Tensor {
         if ctx.is_training() && self.rate > 0.0 { x.dropout(self.rate, &mut ctx.rng) } else { x.clone() }
     }

@@ -1,6 +1,7 @@
 //! `Embedding` (token ids to vectors, optionally masking id 0) and `Masking` (marks
 //! padded time steps): the layers that make the time-step mask.
 
+use derin_tensor::ndarray::ArrayD;
 use derin_tensor::{Param, Rng, Tensor};
 
 use crate::error::{Error, Result};
@@ -21,9 +22,13 @@ use serde_json::{Value, json};
 /// so later recurrent and pooling layers skip those steps; as in Keras, the vocabulary
 /// then needs `input_dim = vocabulary size + 1`. Without it the layer clears the mask.
 ///
+/// Ids of any rank work, as in Keras: `[N]`, `[N, T]`, `[N, H, W]`, … map to the same
+/// shape plus a last axis of `output_dim`; the mask of `mask_zero` has the shape of the
+/// ids. [`lookup`](Embedding::lookup) takes the ids as integers (`usize`) instead.
+///
 /// # Shapes
-/// input `[N, T]` (the sample shape given to `build` and `output_shape` is `[T]`),
-/// output `[N, T, output_dim]`.
+/// input `[N, …]` (the sample shape given to `build` and `output_shape` is `[…]`, `[T]`
+/// for sequences), output `[N, …, output_dim]`.
 ///
 /// ```
 /// use derin_nn::{Ctx, Embedding, Module};
@@ -151,6 +156,38 @@ impl Embedding {
         self.embeddings.as_ref()
     }
 
+    /// The vectors of integer `ids` of any shape: `ids.shape() + [output_dim]`, with the
+    /// gradient flowing to the rows used (in training, when the layer is trainable).
+    ///
+    /// # Errors
+    /// [`Error::Data`] naming the layer and the first id not below `input_dim`, or when
+    /// the layer is not built.
+    ///
+    /// ```
+    /// use derin_nn::{Embedding, Module};
+    /// use derin_tensor::{Rng, Tensor, ndarray::ArrayD};
+    /// let mut emb = Embedding::new(3, 2).unwrap();
+    /// emb.build(&[1], &mut Rng::seed(0)).unwrap();
+    /// emb.embeddings().unwrap().set(Tensor::from_vec(vec![0.0, 0.0, 1.0, 2.0, 3.0, 4.0], &[3, 2]).to_array());
+    /// let ids = ArrayD::from_shape_vec(vec![2, 1, 2], vec![2, 0, 1, 1]).unwrap();
+    /// let y = emb.lookup(&ids).unwrap();
+    /// assert_eq!(y.shape(), &[2, 1, 2, 2]);
+    /// assert_eq!(y.to_vec(), vec![3.0, 4.0, 0.0, 0.0, 1.0, 2.0, 1.0, 2.0]);
+    /// let bad = ArrayD::from_shape_vec(vec![1], vec![3]).unwrap();
+    /// assert!(emb.lookup(&bad).unwrap_err().to_string().contains("token id 3"));
+    /// ```
+    pub fn lookup(&self, ids: &ArrayD<usize>) -> Result<Tensor> {
+        let n = self.input_dim;
+        let data = |reason: String| Error::Data { operation: "Embedding::lookup", reason };
+        let table = self.embeddings.as_ref().ok_or_else(|| data(format!("{}: not built", self.label())))?;
+        if let Some(bad) = ids.iter().find(|&&i| i >= n) {
+            return Err(data(format!("{}: token id {bad} is not below input_dim = {n}", self.label())));
+        }
+        let rows: Vec<usize> = ids.iter().copied().collect();
+        let table = if self.trainable() { table.value() } else { table.value().detach() };
+        Ok(table.index_select(0, &rows).reshape(&[ids.shape(), &[self.output_dim]].concat()))
+    }
+
     /// The ids of `x` as row indices.
     ///
     /// # Panics
@@ -170,22 +207,24 @@ impl Embedding {
 }
 
 impl Module for Embedding {
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     /// # Panics
     /// If the layer is not built, `x` is not `[N, T]`, or an id is not a whole number in
     /// `[0, input_dim)`; the message names the layer (and the id and `input_dim`).
     fn forward(&self, x: &Tensor, ctx: &mut Ctx) -> Tensor {
         let table = self.embeddings.as_ref().unwrap_or_else(|| panic!("{}: forward before build", self.label()));
-        let &[n, t] = x.shape() else {
-            panic!("{}: expected token ids of shape [batch, time], got {:?}", self.label(), x.shape());
-        };
+        assert!(x.ndim() >= 1, "{}: expected token ids of shape [batch, …], got a scalar", self.label());
         let ids = self.ids(x);
         let mask = self.mask_zero.then(|| {
             let keep = ids.iter().map(|&i| if i == 0 { 0.0 } else { 1.0 }).collect();
-            Tensor::from_vec(keep, &[n, t])
+            Tensor::from_vec(keep, x.shape())
         });
         ctx.set_mask(mask);
         let table = if self.trainable() { table.value() } else { table.value().detach() };
-        table.index_select(0, &ids).reshape(&[n, t, self.output_dim])
+        table.index_select(0, &ids).reshape(&[x.shape(), &[self.output_dim]].concat())
     }
 
     fn check_input(&self, x: &Tensor) -> Result<()> {
@@ -200,13 +239,7 @@ impl Module for Embedding {
     }
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
-        match input {
-            &[t] => Ok(vec![t, self.output_dim]),
-            _ => {
-                let expected = "[time] (token ids of shape [batch, time])".to_string();
-                Err(Error::InputShape { layer: self.label(), expected, got: input.to_vec() })
-            }
-        }
+        Ok([input, &[self.output_dim]].concat())
     }
 
     fn build(&mut self, input: &[usize], rng: &mut Rng) -> Result<()> {
@@ -314,6 +347,10 @@ impl Default for Masking {
 }
 
 impl Module for Masking {
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     /// # Panics
     /// If `x` is not `[N, T, F]`; the message names the layer.
     fn forward(&self, x: &Tensor, ctx: &mut Ctx) -> Tensor {

@@ -236,6 +236,10 @@ fn normalize_sample(x: &Tensor, axes: &[usize], gamma: Option<&Tensor>, beta: Op
 }
 
 impl Module for LayerNormalization {
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     /// # Panics
     /// If the layer is not built or `x` lacks the axes; the message names the layer.
     fn forward(&self, x: &Tensor, _ctx: &mut Ctx) -> Tensor {

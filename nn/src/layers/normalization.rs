@@ -339,6 +339,10 @@ pub(super) fn value(p: &Param, trainable: bool) -> Tensor {
 }
 
 impl Module for BatchNormalization {
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     /// # Panics
     /// If the layer is not built, or `x` has no axis `axis` or another channel count than
     /// it was built for; the message names the layer.

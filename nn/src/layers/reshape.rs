@@ -207,6 +207,10 @@ impl Permute {
 }
 
 impl Module for Permute {
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn forward(&self, x: &Tensor, _ctx: &mut Ctx) -> Tensor {
         let order: Vec<usize> = std::iter::once(0).chain(self.dims.iter().copied()).collect();
         x.permute(&order)

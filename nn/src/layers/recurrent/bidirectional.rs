@@ -160,6 +160,10 @@ impl Bidirectional {
 }
 
 impl Module for Bidirectional {
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn forward(&self, x: &Tensor, ctx: &mut Ctx) -> Tensor {
         self.call(x, None, ctx).output
     }

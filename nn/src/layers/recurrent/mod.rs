@@ -276,6 +276,10 @@ impl RnnBase {
 macro_rules! recurrent_layer {
     ($ty:ident, $name:literal) => {
         impl $crate::module::Module for $ty {
+            fn supports_masking(&self) -> bool {
+                true
+            }
+
             /// # Panics
             /// If the layer is not built; the message names the layer.
             fn forward(&self, x: &Tensor, ctx: &mut $crate::module::Ctx) -> Tensor {
