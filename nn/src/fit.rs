@@ -6,12 +6,11 @@ use derin_tensor::Tensor;
 use crate::callbacks::{Callback, EarlyStopping};
 use crate::error::{Error, Result};
 use crate::fit_loop::{self, Fit, RunningMetrics};
-use crate::logs::{Logs, StepLogs};
+use crate::logs::Logs;
 use crate::loss::Loss;
 use crate::metric::Metric;
 use crate::module::{Ctx, Module};
 use crate::sequential::Sequential;
-use crate::step::{TrainBatch, TrainStep};
 
 /// Options of [`Sequential::fit`] and [`Model::fit`](crate::Model::fit), with Keras'
 /// defaults.
@@ -352,43 +351,4 @@ impl Fit for Sequential {
 fn inputs_error(operation: &'static str, inputs: usize, targets: usize) -> Error {
     let reason = format!("a Sequential model takes 1 input and 1 target per batch, got {inputs} and {targets}");
     Error::Data { operation, reason }
-}
-
-/// Sequential's step over [`TrainBatch`]es: what [`fit`](Sequential::fit) and
-/// [`fit`](crate::fit) with a [`DataLoader`](derin_data::DataLoader) run.
-///
-/// ```
-/// use derin_data::Targets;
-/// use derin_nn::{Activation, Ctx, Dense, Loss, Metric, Sequential, TrainBatch, TrainStep};
-/// use derin_optim::Sgd;
-/// use derin_tensor::Tensor;
-/// let mut m = Sequential::new(&[1]).add(Dense::new(2, Activation::Softmax)).unwrap();
-/// m.compile(Box::new(Sgd::new()), Loss::SparseCategoricalCrossentropy { from_logits: false }, vec![Metric::Accuracy]);
-/// let batch = TrainBatch::new(Tensor::zeros(&[2, 1]), Targets::Labels(vec![0, 1]));
-/// let logs = m.train_step(&batch, &mut Ctx::train(0)).unwrap();
-/// assert!((logs.values["loss"] - 2f32.ln()).abs() < 1e-6);
-/// assert_eq!(m.metrics_result().names(), vec!["accuracy"]);
-/// ```
-impl TrainStep for Sequential {
-    type Batch = TrainBatch;
-
-    fn train_step(&mut self, batch: &TrainBatch, ctx: &mut Ctx) -> Result<StepLogs> {
-        fit_loop::compiled_train_step(self, batch, ctx)
-    }
-
-    fn test_step(&mut self, batch: &TrainBatch) -> Result<StepLogs> {
-        fit_loop::compiled_test_step(self, batch)
-    }
-
-    fn reset_metrics(&mut self) {
-        fit_loop::compiled_reset(self);
-    }
-
-    fn metrics_result(&self) -> Logs {
-        fit_loop::compiled_metrics_result(self)
-    }
-
-    fn compiled_metrics(&self) -> Vec<Metric> {
-        fit_loop::single_output_metrics(self)
-    }
 }

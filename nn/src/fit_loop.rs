@@ -104,48 +104,64 @@ fn loss_logs(names: &[String], samples: usize, total: f32, losses: &[f32]) -> St
     logs
 }
 
-/// `TrainStep::train_step` of a compiled model: checks the batch, steps, and gathers the
-/// metrics.
-pub(crate) fn compiled_train_step<M: Fit>(model: &mut M, batch: &TrainBatch, ctx: &mut Ctx) -> Result<StepLogs> {
-    let outputs = check_batch(model, "train_step", batch)?;
-    let (xs, ys) = (&batch.inputs, &batch.targets);
-    let (total, losses, preds) = model.step_batch(xs, ys, ctx, batch.sample_weight.as_ref())?;
-    if let Some(running) = model.running() {
-        running.add(&losses, &preds, ys)?;
+/// The step of [`Sequential`](crate::Sequential) and the functional
+/// [`Model`](crate::Model) over [`TrainBatch`]es (one input tensor per model input, one
+/// set of targets per output): what their `fit` and [`fit`] with a
+/// [`DataLoader`](derin_data::DataLoader) run. It logs `loss` (the weighted total) and, for
+/// several outputs, each output's `name_loss`; [`metrics_result`](TrainStep::metrics_result)
+/// gives the compiled metrics (`accuracy`, or `name_accuracy` for several outputs).
+///
+/// ```
+/// use derin_data::Targets;
+/// use derin_nn::{Activation, Ctx, Dense, Loss, Metric, Sequential, TrainBatch, TrainStep};
+/// use derin_optim::Sgd;
+/// use derin_tensor::Tensor;
+/// let mut m = Sequential::new(&[1]).add(Dense::new(2, Activation::Softmax)).unwrap();
+/// m.compile(Box::new(Sgd::new()), Loss::SparseCategoricalCrossentropy { from_logits: false }, vec![Metric::Accuracy]);
+/// let batch = TrainBatch::new(Tensor::zeros(&[2, 1]), Targets::Labels(vec![0, 1]));
+/// let logs = m.train_step(&batch, &mut Ctx::train(0)).unwrap();
+/// assert!((logs.values["loss"] - 2f32.ln()).abs() < 1e-6);
+/// assert_eq!(m.metrics_result().names(), vec!["accuracy"]);
+/// ```
+impl<M: Fit> TrainStep for M {
+    type Batch = TrainBatch;
+
+    fn train_step(&mut self, batch: &TrainBatch, ctx: &mut Ctx) -> Result<StepLogs> {
+        let outputs = check_batch(self, "train_step", batch)?;
+        let (xs, ys) = (&batch.inputs, &batch.targets);
+        let (total, losses, preds) = self.step_batch(xs, ys, ctx, batch.sample_weight.as_ref())?;
+        if let Some(running) = self.running() {
+            running.add(&losses, &preds, ys)?;
+        }
+        let names: Vec<String> = outputs.into_iter().map(|(n, _, _)| n).collect();
+        Ok(loss_logs(&names, batch.len(), total, &losses))
     }
-    let names: Vec<String> = outputs.into_iter().map(|(n, _, _)| n).collect();
-    Ok(loss_logs(&names, batch.len(), total, &losses))
-}
 
-/// `TrainStep::test_step` of a compiled model.
-pub(crate) fn compiled_test_step<M: Fit>(model: &mut M, batch: &TrainBatch) -> Result<StepLogs> {
-    let outputs = check_batch(model, "test_step", batch)?;
-    let (total, losses, preds) = model.test_batch(&batch.inputs, &batch.targets)?;
-    if let Some(running) = model.running() {
-        running.add(&losses, &preds, &batch.targets)?;
+    fn test_step(&mut self, batch: &TrainBatch) -> Result<StepLogs> {
+        let outputs = check_batch(self, "test_step", batch)?;
+        let (total, losses, preds) = self.test_batch(&batch.inputs, &batch.targets)?;
+        if let Some(running) = self.running() {
+            running.add(&losses, &preds, &batch.targets)?;
+        }
+        let names: Vec<String> = outputs.into_iter().map(|(n, _, _)| n).collect();
+        Ok(loss_logs(&names, batch.len(), total, &losses))
     }
-    let names: Vec<String> = outputs.into_iter().map(|(n, _, _)| n).collect();
-    Ok(loss_logs(&names, batch.len(), total, &losses))
-}
 
-/// `TrainStep::metrics_result` of a compiled model.
-pub(crate) fn compiled_metrics_result<M: Fit>(model: &M) -> Logs {
-    model.running_ref().map_or_else(Logs::new, RunningMetrics::result)
-}
-
-/// `TrainStep::reset_metrics` of a compiled model.
-pub(crate) fn compiled_reset<M: Fit>(model: &mut M) {
-    if let Some(running) = model.running() {
-        running.reset();
+    fn reset_metrics(&mut self) {
+        if let Some(running) = self.running() {
+            running.reset();
+        }
     }
-}
 
-/// The compiled metrics of a model with one output (several outputs' metrics are
-/// monitored by key).
-pub(crate) fn single_output_metrics<M: Fit>(model: &M) -> Vec<Metric> {
-    match model.outputs().as_deref() {
-        Ok([(_, _, m)]) => m.clone(),
-        _ => Vec::new(),
+    fn metrics_result(&self) -> Logs {
+        self.running_ref().map_or_else(Logs::new, RunningMetrics::result)
+    }
+
+    fn compiled_metrics(&self) -> Vec<Metric> {
+        match self.outputs().as_deref() {
+            Ok([(_, _, m)]) => m.clone(),
+            _ => Vec::new(),
+        }
     }
 }
 

@@ -386,6 +386,15 @@ pub(crate) fn snake_case(type_name: &str) -> String {
     out
 }
 
+/// `f(layer)`, with the names prefixed by the layer's name when it is a container (see
+/// [`Module::is_container`]).
+pub(crate) fn owned_weights(layer: &dyn Module, f: impl Fn(&dyn Module) -> Vec<Param>) -> Vec<Param> {
+    match layer.is_container() {
+        true => crate::checkpoint::prefixed(layer.name(), f(layer)),
+        false => f(layer),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::snake_case;
@@ -396,14 +405,5 @@ mod tests {
         assert_eq!(snake_case("MaxPooling2D"), "max_pooling2d");
         assert_eq!(snake_case("Conv2DTranspose"), "conv2d_transpose");
         assert_eq!(snake_case("Flatten"), "flatten");
-    }
-}
-
-/// `f(layer)`, with the names prefixed by the layer's name when it is a container (see
-/// [`Module::is_container`]).
-pub(crate) fn owned_weights(layer: &dyn Module, f: impl Fn(&dyn Module) -> Vec<Param>) -> Vec<Param> {
-    match layer.is_container() {
-        true => crate::checkpoint::prefixed(layer.name(), f(layer)),
-        false => f(layer),
     }
 }

@@ -9,11 +9,9 @@ use super::Model;
 use crate::error::{Error, Result};
 use crate::fit::{FitOptions, History};
 use crate::fit_loop::{self, Fit, MultiAccumulator, RunningMetrics, select};
-use crate::logs::{Logs, StepLogs};
 use crate::loss::Loss;
 use crate::metric::Metric;
 use crate::module::Ctx;
-use crate::step::{TrainBatch, TrainStep};
 use crate::train::{Scores, check_batch_size, check_targets, target_problem};
 
 /// What `Model::compile` fixed: the optimizer and, per output, the loss, its weight in
@@ -442,33 +440,5 @@ impl Fit for Model {
 
     fn running_ref(&self) -> Option<&RunningMetrics> {
         self.compiled.as_ref().map(|c| &c.running)
-    }
-}
-
-/// The functional model's step over [`TrainBatch`]es (one input tensor per model input,
-/// one set of targets per output): what [`fit`](Model::fit) and [`fit`](crate::fit) run.
-/// It logs `loss` (the weighted total) and, for several outputs, each output's
-/// `name_loss`; [`metrics_result`](TrainStep::metrics_result) gives `name_metric`.
-impl TrainStep for Model {
-    type Batch = TrainBatch;
-
-    fn train_step(&mut self, batch: &TrainBatch, ctx: &mut Ctx) -> Result<StepLogs> {
-        fit_loop::compiled_train_step(self, batch, ctx)
-    }
-
-    fn test_step(&mut self, batch: &TrainBatch) -> Result<StepLogs> {
-        fit_loop::compiled_test_step(self, batch)
-    }
-
-    fn reset_metrics(&mut self) {
-        fit_loop::compiled_reset(self);
-    }
-
-    fn metrics_result(&self) -> Logs {
-        fit_loop::compiled_metrics_result(self)
-    }
-
-    fn compiled_metrics(&self) -> Vec<Metric> {
-        fit_loop::single_output_metrics(self)
     }
 }
