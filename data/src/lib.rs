@@ -54,4 +54,4 @@ pub use idx::{
 };
 pub use image_folder::{ImageFolder, ImageFolderOptions};
 pub use image_io::{ColorMode, chw_to_hwc, chw_to_hwc_tensor, decode_image, hwc_to_chw, hwc_to_chw_tensor, read_image};
-pub use npy::{read_npy, read_npy_labels};
+pub use npy::{read_npy, read_npy_f64, read_npy_labels};
