@@ -36,6 +36,7 @@ pub use autograd::{BackwardCtx, GradMode, Gradients, is_grad_enabled, no_grad};
 pub use error::{Error, Result};
 pub use gradcheck::{GradCheck, GradCheckError, GradCheckReport, check_gradients};
 pub use init::{Rng, fans};
+pub use ops::AxisIndex;
 pub use ops::PadMode;
 pub use ops::broadcast_shapes;
 pub use param::Param;
