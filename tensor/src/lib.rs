@@ -18,6 +18,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod allocator;
 mod autograd;
 mod error;
 pub mod gradcheck;
@@ -32,6 +33,7 @@ mod threads;
 #[cfg(test)]
 mod testing;
 
+pub use allocator::tune_allocator;
 pub use autograd::{BackwardCtx, GradMode, Gradients, is_grad_enabled, no_grad};
 pub use error::{Error, Result};
 pub use gradcheck::{GradCheck, GradCheckError, GradCheckReport, check_gradients};
