@@ -50,6 +50,13 @@ def main():
     # and int64 with 2^24 + 1 at flat index 4 (no float32 holds it: an error).
     save("i4_tokens_2x3.npy", np.array([[4, 0, 7], [16777216, -16777216, 9]], dtype="<i4"))
     save("i8_ids_beyond_f32.npy", np.array([[1, 2, 3], [4, 16777217, 5]], dtype="<i8"))
+    # float64 for npy::read_f64 / write_f64: values no float32 holds, the smallest subnormal,
+    # infinity and -0.0 (what derin-tensor's f64 writer must reproduce byte for byte), and the
+    # same kind of data big-endian.
+    save("f8_precise_2x3.npy", np.array([[0.1, 1e10 + 0.5, 1e300], [5e-324, np.inf, -0.0]], dtype="<f8"))
+    save("f8_big_endian.npy", np.array([1.5, -0.1, 2.0**53], dtype=">f8"))
+    # int64 at the edge of exact float64 integers: -2^53 and 2^53 read, 2^53 + 1 (flat index 3) does not.
+    save("i8_beyond_f64.npy", np.array([[-(2**53), 2**53], [7, 2**53 + 1]], dtype="<i8"))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
-//! NumPy `.npy` readers for data sets: features as `f32`, labels as `usize`.
+//! NumPy `.npy` readers for data sets: features as `f32` (or `f64`), labels as `usize`.
 //!
 //! Thin wrappers over [`derin_tensor::npy`], which holds the format itself (and the
-//! writers, [`derin_tensor::npy::write_f32`]).
+//! writers, [`derin_tensor::npy::write_f32`] and [`derin_tensor::npy::write_f64`]).
 
 use std::path::Path;
 
@@ -33,6 +33,31 @@ use crate::error::{Error, Result};
 /// ```
 pub fn read_npy(path: impl AsRef<Path>) -> Result<ArrayD<f32>> {
     Ok(npy::read_f32(path)?)
+}
+
+/// Reads a `.npy` file as `f64` at full precision, for tabular data bound for the
+/// scalers' `f64` methods (see [`derin_tensor::npy::read_f64`]: `f8` as stored, `f4`
+/// widened, integers only within ±2⁵³).
+///
+/// # Errors
+/// [`Error::Tensor`] wrapping the I/O error or the format error (which names the file, and
+/// the value and index of an integer no `f64` holds).
+///
+/// # Example
+/// ```
+/// use derin_data::read_npy_f64;
+/// use derin_tensor::ndarray::ArrayD;
+///
+/// let path = std::env::temp_dir().join(format!("derin-doc-read-npy-f64-{}.npy", std::process::id()));
+/// let prices = ArrayD::from_shape_vec(vec![3], vec![1e10 + 0.25, 0.1, -7.5]).unwrap();
+/// derin_tensor::npy::write_f64(&path, &prices.view())?;
+/// let read = read_npy_f64(&path);
+/// std::fs::remove_file(&path).unwrap();
+/// assert_eq!(read?, prices);
+/// # Ok::<(), derin_data::Error>(())
+/// ```
+pub fn read_npy_f64(path: impl AsRef<Path>) -> Result<ArrayD<f64>> {
+    Ok(npy::read_f64(path)?)
 }
 
 /// Reads a 1-D `.npy` file of non-negative integers as class labels.

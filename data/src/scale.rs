@@ -1,20 +1,19 @@
-//! Feature scaling with scikit-learn's semantics: the [`Scaler`] trait and
-//! [`MinMaxScaler`] (the [`StandardScaler`](crate::StandardScaler) lives beside it), on
-//! `[n_samples, n_features]` matrices, saved and loaded as JSON.
-
-use std::path::Path;
+//! Feature scaling with scikit-learn's semantics: the [`Scaler`] trait and the per-column
+//! statistics its implementations ([`MinMaxScaler`](crate::MinMaxScaler),
+//! [`StandardScaler`](crate::StandardScaler)) share, on `[n_samples, n_features]` matrices
+//! of `f32` or `f64`.
 
 use derin_tensor::Tensor;
 use derin_tensor::ndarray::{Array2, Ix2};
-use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::persist::{bad_file, load_json, save_json};
 
 /// Fit on training features, then transform any features the same way.
 ///
 /// Statistics are taken per column (feature) in `f64`; NaN entries are left out of
-/// them and stay NaN through `transform`, as in scikit-learn.
+/// them and stay NaN through `transform`, as in scikit-learn. Every method has an `f64`
+/// twin (`fit_f64`, `transform_f64`, …) for data that needs the precision; a scaler fitted
+/// on either type transforms both.
 ///
 /// # Shapes
 /// `x` is `[n_samples, n_features]`; outputs have its shape.
@@ -91,6 +90,67 @@ pub trait Scaler {
         self.transform(x)
     }
 
+    /// [`fit`](Self::fit) on `f64` data: the statistics are the same `f64` numbers
+    /// scikit-learn computes from a `float64` array.
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit).
+    ///
+    /// ```
+    /// # use derin_data::{MinMaxScaler, Scaler};
+    /// # use derin_data::ndarray::array;
+    /// let mut s = MinMaxScaler::new();
+    /// // 1e10 + 0.5 has no f32: the f32 path would see 1e10 for both rows.
+    /// s.fit_f64(&array![[1e10], [1e10 + 0.5]]).unwrap();
+    /// assert_eq!(s.data_range().unwrap(), vec![0.5]);
+    /// assert!(s.fit_f64(&array![[f64::NEG_INFINITY]]).unwrap_err().to_string().contains("x[0, 0] is -inf"));
+    /// ```
+    fn fit_f64(&mut self, x: &Array2<f64>) -> Result<()>;
+
+    /// [`transform`](Self::transform) of `f64` data, computed and returned in `f64`.
+    ///
+    /// # Errors
+    /// As [`transform`](Self::transform).
+    ///
+    /// ```
+    /// # use derin_data::{Scaler, StandardScaler};
+    /// # use derin_data::ndarray::array;
+    /// let mut s = StandardScaler::new();
+    /// s.fit_f64(&array![[1e10], [1e10 + 2.0]]).unwrap();
+    /// assert_eq!(s.transform_f64(&array![[1e10 + 1.0]]).unwrap(), array![[0.0]]);
+    /// ```
+    fn transform_f64(&self, x: &Array2<f64>) -> Result<Array2<f64>>;
+
+    /// [`inverse_transform`](Self::inverse_transform) of `f64` data.
+    ///
+    /// # Errors
+    /// As [`transform`](Self::transform).
+    ///
+    /// ```
+    /// # use derin_data::{MinMaxScaler, Scaler};
+    /// # use derin_data::ndarray::array;
+    /// let mut s = MinMaxScaler::new();
+    /// s.fit_f64(&array![[0.0], [4.0]]).unwrap();
+    /// assert_eq!(s.inverse_transform_f64(&array![[0.25]]).unwrap(), array![[1.0]]);
+    /// ```
+    fn inverse_transform_f64(&self, x: &Array2<f64>) -> Result<Array2<f64>>;
+
+    /// [`fit_f64`](Self::fit_f64) then [`transform_f64`](Self::transform_f64).
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit).
+    ///
+    /// ```
+    /// # use derin_data::{MinMaxScaler, Scaler};
+    /// # use derin_data::ndarray::array;
+    /// let y = MinMaxScaler::new().fit_transform_f64(&array![[2.0], [6.0], [3.0]]).unwrap();
+    /// assert_eq!(y, array![[0.0], [1.0], [0.25]]);
+    /// ```
+    fn fit_transform_f64(&mut self, x: &Array2<f64>) -> Result<Array2<f64>> {
+        self.fit_f64(x)?;
+        self.transform_f64(x)
+    }
+
     /// [`transform`](Self::transform) on a 2-D tensor (no gradient is kept).
     ///
     /// # Errors
@@ -137,37 +197,74 @@ fn matrix(op: &'static str, x: &Tensor) -> Result<Array2<f32>> {
     })
 }
 
-/// Per-column statistics: `(min, max, mean, population variance)`, NaN left out.
-pub(crate) fn column_stats(op: &'static str, x: &Array2<f32>) -> Result<Vec<[f64; 4]>> {
+/// A float type the scalers read and write; their statistics are always `f64`.
+pub(crate) trait Float: Copy + std::fmt::Display {
+    fn to_f64(self) -> f64;
+    fn from_f64(v: f64) -> Self;
+}
+
+impl Float for f32 {
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+}
+
+impl Float for f64 {
+    fn to_f64(self) -> f64 {
+        self
+    }
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+}
+
+/// One column's statistics in `f64`, NaN entries left out.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ColumnStats {
+    pub(crate) min: f64,
+    pub(crate) max: f64,
+    pub(crate) mean: f64,
+    /// Population variance (`ddof = 0`), two-pass.
+    pub(crate) var: f64,
+    /// How many entries were not NaN.
+    pub(crate) count: usize,
+}
+
+/// Per-column statistics of `x`, NaN left out.
+pub(crate) fn column_stats<T: Float>(op: &'static str, x: &Array2<T>) -> Result<Vec<ColumnStats>> {
     if x.nrows() == 0 {
         return Err(Error::Invalid { op, reason: "x has no rows to fit on".into() });
     }
     let mut stats = Vec::with_capacity(x.ncols());
     for (j, col) in x.columns().into_iter().enumerate() {
-        if let Some(r) = col.iter().position(|v| v.is_infinite()) {
+        if let Some(r) = col.iter().position(|v| v.to_f64().is_infinite()) {
             return Err(Error::Invalid { op, reason: format!("x[{r}, {j}] is {}", col[r]) });
         }
-        let present = || col.iter().filter(|v| !v.is_nan()).map(|&v| f64::from(v));
-        let n = present().count();
-        if n == 0 {
+        let present = || col.iter().map(|v| v.to_f64()).filter(|v| !v.is_nan());
+        let count = present().count();
+        if count == 0 {
             return Err(Error::Invalid { op, reason: format!("column {j} has only NaN values") });
         }
-        let mean = present().sum::<f64>() / n as f64;
-        let var = present().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64;
+        let mean = present().sum::<f64>() / count as f64;
+        let var = present().map(|v| (v - mean) * (v - mean)).sum::<f64>() / count as f64;
         let min = present().fold(f64::INFINITY, f64::min);
         let max = present().fold(f64::NEG_INFINITY, f64::max);
-        stats.push([min, max, mean, var]);
+        stats.push(ColumnStats { min, max, mean, var, count });
     }
     Ok(stats)
 }
 
-/// `f(j, x[i, j])` for every entry, after checking the column count against `fitted`.
-pub(crate) fn map_columns(
+/// `f(j, x[i, j])` for every entry, computed in `f64`, after checking the column count
+/// against `fitted` (`None`: not fitted).
+pub(crate) fn map_columns<T: Float>(
     op: &'static str,
     fitted: Option<usize>,
-    x: &Array2<f32>,
+    x: &Array2<T>,
     f: impl Fn(usize, f64) -> f64,
-) -> Result<Array2<f32>> {
+) -> Result<Array2<T>> {
     let n = fitted.ok_or(Error::Invalid { op, reason: "call fit first".into() })?;
     if x.ncols() != n {
         return Err(Error::Invalid {
@@ -175,175 +272,5 @@ pub(crate) fn map_columns(
             reason: format!("x has {} columns, the scaler was fitted on {n}", x.ncols()),
         });
     }
-    Ok(Array2::from_shape_fn(x.raw_dim(), |(i, j)| f(j, f64::from(x[[i, j]])) as f32))
-}
-
-/// Maps each column linearly onto `feature_range` (default `(0, 1)`):
-/// `y = (x − min) / (max − min) · (hi − lo) + lo`; a constant column maps to `lo`
-/// (its range counts as 1, as in scikit-learn).
-///
-/// ```
-/// use derin_data::{MinMaxScaler, Scaler};
-/// use derin_data::ndarray::array;
-/// let mut s = MinMaxScaler::new();
-/// let y = s.fit_transform(&array![[0.0_f32, 5.0], [10.0, 5.0], [5.0, 5.0]]).unwrap();
-/// assert_eq!(y, array![[0.0, 0.0], [1.0, 0.0], [0.5, 0.0]]);
-/// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MinMaxScaler {
-    feature_range: (f32, f32),
-    data_min: Option<Vec<f64>>,
-    data_max: Option<Vec<f64>>,
-}
-
-impl Default for MinMaxScaler {
-    fn default() -> Self {
-        MinMaxScaler { feature_range: (0.0, 1.0), data_min: None, data_max: None }
-    }
-}
-
-impl MinMaxScaler {
-    /// A scaler onto `(0, 1)`, not yet fitted.
-    ///
-    /// ```
-    /// # use derin_data::MinMaxScaler;
-    /// assert_eq!(MinMaxScaler::new().feature_range(), (0.0, 1.0));
-    /// ```
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// A scaler onto `(lo, hi)`.
-    ///
-    /// # Errors
-    /// Unless `lo < hi`, both finite.
-    ///
-    /// ```
-    /// # use derin_data::MinMaxScaler;
-    /// assert_eq!(MinMaxScaler::with_range(-1.0, 1.0).unwrap().feature_range(), (-1.0, 1.0));
-    /// assert!(MinMaxScaler::with_range(1.0, 1.0).is_err());
-    /// ```
-    pub fn with_range(lo: f32, hi: f32) -> Result<Self> {
-        if !(lo < hi && lo.is_finite() && hi.is_finite()) {
-            let reason = format!("feature_range ({lo}, {hi}) needs finite lo < hi");
-            return Err(Error::Invalid { op: "MinMaxScaler::with_range", reason });
-        }
-        Ok(MinMaxScaler { feature_range: (lo, hi), ..Self::default() })
-    }
-
-    /// The target range `(lo, hi)`.
-    ///
-    /// ```
-    /// # use derin_data::MinMaxScaler;
-    /// assert_eq!(MinMaxScaler::new().feature_range().1, 1.0);
-    /// ```
-    pub fn feature_range(&self) -> (f32, f32) {
-        self.feature_range
-    }
-
-    /// Each column's fitted minimum (scikit-learn's `data_min_`); `None` before fitting.
-    ///
-    /// ```
-    /// # use derin_data::{MinMaxScaler, Scaler};
-    /// # use derin_data::ndarray::array;
-    /// let mut s = MinMaxScaler::new();
-    /// s.fit(&array![[2.0_f32], [-1.0]]).unwrap();
-    /// assert_eq!(s.data_min().unwrap(), &[-1.0]);
-    /// ```
-    pub fn data_min(&self) -> Option<&[f64]> {
-        self.data_min.as_deref()
-    }
-
-    /// Each column's fitted maximum (scikit-learn's `data_max_`); `None` before fitting.
-    ///
-    /// ```
-    /// # use derin_data::{MinMaxScaler, Scaler};
-    /// # use derin_data::ndarray::array;
-    /// let mut s = MinMaxScaler::new();
-    /// s.fit(&array![[2.0_f32], [-1.0]]).unwrap();
-    /// assert_eq!(s.data_max().unwrap(), &[2.0]);
-    /// ```
-    pub fn data_max(&self) -> Option<&[f64]> {
-        self.data_max.as_deref()
-    }
-
-    /// `(min, range, lo, hi)` for column `j`, the range of a constant column being 1.
-    fn params(&self, j: usize) -> (f64, f64, f64, f64) {
-        let (min, max) = (self.data_min.as_ref().expect("fitted")[j], self.data_max.as_ref().expect("fitted")[j]);
-        let range = if max > min { max - min } else { 1.0 };
-        (min, range, f64::from(self.feature_range.0), f64::from(self.feature_range.1))
-    }
-
-    /// Saves the scaler as JSON (atomically: a temporary file, then a rename).
-    ///
-    /// # Errors
-    /// If the file cannot be written.
-    ///
-    /// ```
-    /// # use derin_data::{MinMaxScaler, Scaler};
-    /// # use derin_data::ndarray::array;
-    /// let mut s = MinMaxScaler::new();
-    /// s.fit(&array![[1.0_f32], [2.0]]).unwrap();
-    /// let path = std::env::temp_dir().join("derin_minmax_doc.json");
-    /// s.save(&path).unwrap();
-    /// assert_eq!(MinMaxScaler::load(&path).unwrap(), s);
-    /// ```
-    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        save_json(self, path.as_ref())
-    }
-
-    /// Loads a scaler saved by [`save`](Self::save).
-    ///
-    /// # Errors
-    /// If the file cannot be read or is not such JSON, or its range or statistics do not
-    /// fit together (unequal lengths, min above max, a bad range).
-    ///
-    /// ```
-    /// # use derin_data::MinMaxScaler;
-    /// let path = std::env::temp_dir().join("derin_minmax_doc_bad.json");
-    /// std::fs::write(&path, r#"{"feature_range": [0, 1], "data_min": [0, 1], "data_max": [1]}"#).unwrap();
-    /// assert!(MinMaxScaler::load(&path).unwrap_err().to_string().contains("2 minima and 1 maxima"));
-    /// ```
-    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let s: MinMaxScaler = load_json(path)?;
-        let (lo, hi) = s.feature_range;
-        MinMaxScaler::with_range(lo, hi).map_err(|e| bad_file(path, e.to_string()))?;
-        match (&s.data_min, &s.data_max) {
-            (None, None) => {}
-            (Some(a), Some(b)) if a.len() != b.len() => {
-                return Err(bad_file(path, format!("{} minima and {} maxima", a.len(), b.len())));
-            }
-            (Some(a), Some(b)) => {
-                if let Some(j) = (0..a.len()).find(|&j| a[j] > b[j]) {
-                    return Err(bad_file(path, format!("column {j}: minimum {} is not ≤ maximum {}", a[j], b[j])));
-                }
-            }
-            _ => return Err(bad_file(path, "data_min and data_max must both be present or absent".into())),
-        }
-        Ok(s)
-    }
-}
-
-impl Scaler for MinMaxScaler {
-    fn fit(&mut self, x: &Array2<f32>) -> Result<()> {
-        let stats = column_stats("MinMaxScaler::fit", x)?;
-        self.data_min = Some(stats.iter().map(|s| s[0]).collect());
-        self.data_max = Some(stats.iter().map(|s| s[1]).collect());
-        Ok(())
-    }
-
-    fn transform(&self, x: &Array2<f32>) -> Result<Array2<f32>> {
-        map_columns("MinMaxScaler::transform", self.data_min.as_ref().map(Vec::len), x, |j, v| {
-            let (min, range, lo, hi) = self.params(j);
-            (v - min) / range * (hi - lo) + lo
-        })
-    }
-
-    fn inverse_transform(&self, x: &Array2<f32>) -> Result<Array2<f32>> {
-        map_columns("MinMaxScaler::inverse_transform", self.data_min.as_ref().map(Vec::len), x, |j, v| {
-            let (min, range, lo, hi) = self.params(j);
-            (v - lo) / (hi - lo) * range + min
-        })
-    }
+    Ok(Array2::from_shape_fn(x.raw_dim(), |(i, j)| T::from_f64(f(j, x[[i, j]].to_f64()))))
 }

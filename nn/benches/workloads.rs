@@ -93,6 +93,8 @@ fn gru_bench(rng: &mut Rng) {
 }
 
 fn main() {
+    // The allocator settings training programs use (see `tune_allocator`'s docs).
+    derin_tensor::tune_allocator();
     let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
     if let Some(n) = std::env::var("DERIN_NUM_THREADS").ok().and_then(|v| v.parse().ok()) {

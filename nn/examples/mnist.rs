@@ -17,6 +17,8 @@ use derin_optim::Adam;
 use derin_tensor::Tensor;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Keep freed activation buffers in the heap between steps (faster training).
+    derin_tensor::tune_allocator();
     let data = mnist()?;
     let x = Tensor::from_array(data.train_images.into_dyn());
     let y = Targets::Labels(data.train_labels);

@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 mod atomic;
+mod allocator;
 mod autograd;
 mod error;
 pub mod gradcheck;
@@ -34,11 +35,13 @@ mod threads;
 #[cfg(test)]
 mod testing;
 
+pub use allocator::tune_allocator;
 pub use crate::safetensors::{SafeTensors, Strictness, load_params, load_safetensors, save_params, save_safetensors};
 pub use autograd::{BackwardCtx, GradMode, Gradients, is_grad_enabled, no_grad};
 pub use error::{Error, Result};
 pub use gradcheck::{GradCheck, GradCheckError, GradCheckReport, check_gradients};
 pub use init::{Rng, fans};
+pub use ops::AxisIndex;
 pub use ops::PadMode;
 pub use ops::broadcast_shapes;
 pub use param::Param;

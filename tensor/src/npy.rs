@@ -5,8 +5,8 @@
 //! `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }` padded with spaces and a newline
 //! so that the data starts at a multiple of 64 bytes, and then the elements' raw bytes.
 //!
-//! Writers produce `<f4` in C order, byte for byte what `numpy.save` writes for a `float32`
-//! array. Readers accept `f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1`, little- or big-endian, C or
+//! Writers produce `<f4` (or, from `f64` arrays, `<f8`) in C order, byte for byte what
+//! `numpy.save` writes for a `float32` (`float64`) array. Readers accept `f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1`, little- or big-endian, C or
 //! Fortran order, and always return arrays in standard (C) layout. Every malformed or truncated
 //! input is an [`Error::Npy`] that says what is wrong and at which byte; nothing is allocated
 //! for the data before its length has been checked against the shape.
@@ -22,6 +22,7 @@
 //! ```
 
 mod dtype;
+mod float64;
 mod header;
 #[cfg(test)]
 mod tests;
@@ -35,14 +36,16 @@ use crate::error::{Error, Result};
 use dtype::Kind;
 use header::Header;
 
+pub use float64::{from_bytes_f64, read_f64, to_bytes_f64, write_f64};
+
 /// The path that errors from the in-memory functions name.
 const MEMORY: &str = "<memory>";
 
 /// Reads a `.npy` file as `f32`, converting from whatever supported type it holds.
 ///
 /// Accepts `f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1`, little- or big-endian, C or Fortran order,
-/// 0-d and empty arrays. `f8` values and integers beyond ±2²⁴ are rounded to the nearest `f32`;
-/// `b1` reads as 0 and 1. The result is always in standard (C) layout.
+/// 0-d and empty arrays. `f8` values and integers beyond ±2²⁴ are rounded to the nearest `f32`
+/// ([`read_f64`] keeps them); `b1` reads as 0 and 1. The result is always in standard (C) layout.
 ///
 /// # Errors
 /// [`Error::Io`] if the file cannot be read; [`Error::Npy`] if its bytes do not follow the
@@ -232,6 +235,11 @@ pub fn to_bytes_f32(array: &ArrayViewD<f32>) -> Vec<u8> {
 /// ```
 pub fn write_f32(path: impl AsRef<Path>, array: &ArrayViewD<f32>) -> Result<()> {
     crate::atomic::write_atomically(path.as_ref(), &to_bytes_f32(array))
+}
+
+/// Writes `bytes` to `path` atomically (see `crate::atomic`).
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    crate::atomic::write_atomically(path, bytes)
 }
 
 fn decode_f32(bytes: &[u8]) -> std::result::Result<ArrayD<f32>, String> {

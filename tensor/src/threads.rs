@@ -14,34 +14,7 @@ pub const PARALLEL_THRESHOLD: usize = 1 << 18;
 
 fn slot() -> &'static RwLock<Arc<ThreadPool>> {
     static POOL: OnceLock<RwLock<Arc<ThreadPool>>> = OnceLock::new();
-    POOL.get_or_init(|| {
-        keep_freed_memory();
-        RwLock::new(Arc::new(build(default_threads())))
-    })
-}
-
-/// Makes glibc serve blocks up to 32 MiB from its heaps and keep freed memory, instead of
-/// mapping fresh zeroed pages for every large buffer and unmapping them on free.
-///
-/// Training allocates and frees the same activation-sized buffers every step; with
-/// glibc's defaults each one costs a `mmap`, page faults and a kernel page clear, which
-/// `perf` showed as a quarter of an MLP training step (the BENCHMARKS.md note on
-/// candle). Called once, when the thread pool starts.
-fn keep_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        unsafe extern "C" {
-            fn mallopt(param: i32, value: i32) -> i32;
-        }
-        const M_TRIM_THRESHOLD: i32 = -1;
-        const M_MMAP_THRESHOLD: i32 = -3;
-        // SAFETY: mallopt only changes allocator tuning parameters; both values are in
-        // the ranges glibc documents (mmap threshold at most 32 MiB on 64-bit).
-        unsafe {
-            mallopt(M_MMAP_THRESHOLD, 32 << 20);
-            mallopt(M_TRIM_THRESHOLD, 1 << 30);
-        }
-    }
+    POOL.get_or_init(|| RwLock::new(Arc::new(build(default_threads()))))
 }
 
 fn default_threads() -> usize {

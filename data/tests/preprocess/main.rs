@@ -6,6 +6,7 @@ mod encode;
 mod loader;
 mod missing;
 mod scale;
+mod scale_f64;
 mod split;
 
 /// A fresh path in the temporary folder for this test (removed by the caller if wanted).

@@ -1,4 +1,5 @@
-//! The element types a `.npy` file may hold (its `descr`), and their conversion to `f32` or `usize`.
+//! The element types a `.npy` file may hold (its `descr`), and their conversion to `f32`,
+//! `f64` or `usize`.
 
 /// What kind of number one element is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +101,24 @@ impl Dtype {
                 _ => {
                     let value = self.integer(word);
                     if value.abs() <= EXACT { Ok(value as f32) } else { Err((position, value.to_string())) }
+                }
+            })
+            .collect()
+    }
+
+    /// Every element of `data` as `f64`, refusing integers beyond ±2⁵³ (beyond, not every
+    /// integer is an `f64`); floats and bools always convert exactly. On a refused value
+    /// returns its storage position and the value, written out.
+    pub(super) fn to_f64_exact(self, data: &[u8]) -> Result<Vec<f64>, (usize, String)> {
+        const EXACT: i128 = 1 << 53;
+        data.chunks_exact(self.size)
+            .enumerate()
+            .map(|(position, word)| match (self.kind, self.size) {
+                (Kind::Float, 4) => Ok(f64::from(f32::from_le_bytes(self.little::<4>(word)))),
+                (Kind::Float, _) => Ok(f64::from_le_bytes(self.little::<8>(word))),
+                _ => {
+                    let value = self.integer(word);
+                    if value.abs() <= EXACT { Ok(value as f64) } else { Err((position, value.to_string())) }
                 }
             })
             .collect()

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use super::*;
 use ndarray::{ArrayD, IxDyn};
 
+mod float64;
 mod fuzz;
 
 /// A `.npy` file of this format version with `dict` (a newline is appended) as its header and

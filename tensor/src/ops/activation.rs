@@ -3,6 +3,7 @@
 
 use ndarray::Zip;
 
+use super::axes::AxisIndex;
 use crate::autograd::BackwardCtx;
 use crate::tensor::Tensor;
 
@@ -97,16 +98,21 @@ impl Tensor {
         self.map_op("softplus", softplus, |x, _| sigmoid(x))
     }
 
-    /// `eˣⁱ / Σⱼ eˣʲ` along `axis`, range (0, 1) summing to 1; the output of a multi-class
-    /// classifier. The maximum is subtracted first, so large inputs do not overflow.
+    /// `eˣⁱ / Σⱼ eˣʲ` along `axis` (−1 is the last axis), range (0, 1) summing to 1; the
+    /// output of a multi-class classifier. The maximum is subtracted first, so large inputs
+    /// do not overflow.
+    ///
+    /// # Panics
+    /// If `axis` is out of range.
     ///
     /// ```
     /// # use derin_tensor::Tensor;
-    /// let p = Tensor::from_vec(vec![1000.0, 1000.0], &[1, 2]).softmax(1);
-    /// assert_eq!(p.to_vec(), vec![0.5, 0.5]);
+    /// let x = Tensor::from_vec(vec![1000.0, 1000.0], &[1, 2]);
+    /// assert_eq!(x.softmax(1).to_vec(), vec![0.5, 0.5]);
+    /// assert_eq!(x.softmax(-1).to_vec(), vec![0.5, 0.5]);
     /// ```
-    pub fn softmax(&self, axis: usize) -> Tensor {
-        assert!(axis < self.ndim(), "softmax: axis {axis} is out of range for shape {:?}", self.shape());
+    pub fn softmax(&self, axis: impl AxisIndex) -> Tensor {
+        let axis = axis.resolve("softmax", self.shape());
         let mut out = self.to_array();
         out.lanes_mut(ndarray::Axis(axis)).into_iter().for_each(|mut lane| {
             let m = lane.fold(f32::NEG_INFINITY, |a, &b| a.max(b));
@@ -123,9 +129,18 @@ impl Tensor {
         })
     }
 
-    /// `x − logsumexp(x)` along `axis`, computed stably.
-    pub fn log_softmax(&self, axis: usize) -> Tensor {
-        assert!(axis < self.ndim(), "log_softmax: axis {axis} is out of range for shape {:?}", self.shape());
+    /// `x − logsumexp(x)` along `axis` (−1 is the last axis), computed stably.
+    ///
+    /// # Panics
+    /// If `axis` is out of range.
+    ///
+    /// ```
+    /// # use derin_tensor::Tensor;
+    /// let p = Tensor::from_vec(vec![3.0, 3.0], &[2, 1]).log_softmax(-2);
+    /// assert_eq!(p.to_vec(), vec![-(2f32.ln()), -(2f32.ln())]);
+    /// ```
+    pub fn log_softmax(&self, axis: impl AxisIndex) -> Tensor {
+        let axis = axis.resolve("log_softmax", self.shape());
         let mut out = self.to_array();
         out.lanes_mut(ndarray::Axis(axis)).into_iter().for_each(|mut lane| {
             let m = lane.fold(f32::NEG_INFINITY, |a, &b| a.max(b));

@@ -3,11 +3,13 @@
 
 use ndarray::{Array2, ArrayD, Axis, Slice};
 
+use super::axes::AxisIndex;
 use crate::autograd::BackwardCtx;
 use crate::tensor::Tensor;
 
 impl Tensor {
-    /// The entries `indices` of `axis`, in that order: `out[.., k, ..] = x[.., indices[k], ..]`.
+    /// The entries `indices` of `axis` (−1 is the last axis), in that order:
+    /// `out[.., k, ..] = x[.., indices[k], ..]`.
     ///
     /// Indices may repeat or be left out; the gradient adds the rows of ∂loss/∂out back
     /// onto the rows they came from, so a repeated index accumulates.
@@ -25,11 +27,12 @@ impl Tensor {
     /// let rows = x.index_select(0, &[2, 0, 2]);
     /// assert_eq!(rows.shape(), &[3, 2]);
     /// assert_eq!(rows.to_vec(), vec![5.0, 6.0, 1.0, 2.0, 5.0, 6.0]);
+    /// assert_eq!(x.index_select(-1, &[1]).to_vec(), vec![2.0, 4.0, 6.0]);
     /// ```
     #[doc(alias = "take")]
-    pub fn index_select(&self, axis: usize, indices: &[usize]) -> Tensor {
+    pub fn index_select(&self, axis: impl AxisIndex, indices: &[usize]) -> Tensor {
         let shape = self.shape();
-        assert!(axis < shape.len(), "index_select: axis {axis} out of range for shape {shape:?}");
+        let axis = axis.resolve("index_select", shape);
         let n = shape[axis];
         if let Some(&i) = indices.iter().find(|&&i| i >= n) {
             panic!("index_select: index {i} is out of range for axis {axis} of size {n} (input shape {shape:?})");
@@ -46,8 +49,9 @@ impl Tensor {
         })
     }
 
-    /// Picks one entry along `axis` for every position of `index` (`torch.gather`,
-    /// NumPy's `take_along_axis`): for `axis = 0`, `out[i][j][k] = x[index[i][j][k]][j][k]`.
+    /// Picks one entry along `axis` (−1 is the last) for every position of `index`
+    /// (`torch.gather`, NumPy's `take_along_axis`): for `axis = 0`,
+    /// `out[i][j][k] = x[index[i][j][k]][j][k]`.
     ///
     /// The gradient scatter-adds ∂loss/∂out back onto the picked entries.
     ///
@@ -67,9 +71,11 @@ impl Tensor {
     /// let scores = Tensor::from_vec(vec![0.1, 0.7, 0.2, 0.5, 0.3, 0.2], &[2, 3]);
     /// let labels = arr2(&[[1usize], [0]]).into_dyn();
     /// assert_eq!(scores.gather(1, &labels).to_vec(), vec![0.7, 0.5]);
+    /// assert_eq!(scores.gather(-1, &labels).to_vec(), vec![0.7, 0.5]);
     /// ```
     #[doc(alias = "take_along_axis")]
-    pub fn gather(&self, axis: usize, index: &ArrayD<usize>) -> Tensor {
+    pub fn gather(&self, axis: impl AxisIndex, index: &ArrayD<usize>) -> Tensor {
+        let axis = axis.resolve("gather", self.shape());
         check_index("gather", self.shape(), axis, index);
         let out = gather_values(self.array(), axis, index);
         let index = index.clone();
@@ -80,8 +86,8 @@ impl Tensor {
         })
     }
 
-    /// A copy of `self` with `src` added at the positions `index` names along `axis`
-    /// (`torch.scatter_add`): for `axis = 0`, `out[index[i][j]][j] += src[i][j]`.
+    /// A copy of `self` with `src` added at the positions `index` names along `axis` (−1 is
+    /// the last axis; `torch.scatter_add`): for `axis = 0`, `out[index[i][j]][j] += src[i][j]`.
     ///
     /// Repeated indices accumulate. The gradient with respect to `self` is ∂loss/∂out
     /// itself; with respect to `src` it is ∂loss/∂out gathered at `index` (zero where
@@ -104,8 +110,10 @@ impl Tensor {
     /// let values = Tensor::from_vec(vec![1.0, 2.0, 4.0, 8.0], &[4]);
     /// let out = buckets.scatter_add(0, &arr1(&[2usize, 0, 2, 1]).into_dyn(), &values);
     /// assert_eq!(out.to_vec(), vec![2.0, 8.0, 5.0]);
+    /// assert_eq!(buckets.scatter_add(-1, &arr1(&[2usize, 0, 2, 1]).into_dyn(), &values).to_vec(), out.to_vec());
     /// ```
-    pub fn scatter_add(&self, axis: usize, index: &ArrayD<usize>, src: &Tensor) -> Tensor {
+    pub fn scatter_add(&self, axis: impl AxisIndex, index: &ArrayD<usize>, src: &Tensor) -> Tensor {
+        let axis = axis.resolve("scatter_add", self.shape());
         check_index("scatter_add", self.shape(), axis, index);
         let fits = src.ndim() == index.ndim() && index.shape().iter().zip(src.shape()).all(|(i, s)| i <= s);
         assert!(fits, "scatter_add: index shape {:?} is larger than src shape {:?}", index.shape(), src.shape());
@@ -146,9 +154,9 @@ impl Tensor {
     }
 }
 
-/// Checks that `index` fits an input of `shape` for `op` (gather, scatter_add).
+/// Checks that `index` fits an input of `shape` for `op` (gather, scatter_add) along the
+/// resolved `axis`.
 fn check_index(op: &str, shape: &[usize], axis: usize, index: &ArrayD<usize>) {
-    assert!(axis < shape.len(), "{op}: axis {axis} out of range for shape {shape:?}");
     let fits = index.ndim() == shape.len()
         && index.shape().iter().zip(shape).enumerate().all(|(d, (i, s))| d == axis || i <= s);
     assert!(fits, "{op}: index shape {:?} does not fit input shape {shape:?} off axis {axis}", index.shape());

@@ -2,25 +2,28 @@
 
 use ndarray::{ArrayD, Axis, Slice};
 
+use super::axes::AxisIndex;
 use crate::autograd::BackwardCtx;
 use crate::tensor::Tensor;
 
 impl Tensor {
-    /// Joins tensors along an existing `axis`; all other sizes must match.
+    /// Joins tensors along an existing `axis` (−1 is the last); all other sizes must match.
     ///
     /// # Panics
-    /// If `tensors` is empty or the shapes differ off `axis` (the message names both).
+    /// If `tensors` is empty, `axis` is out of range, or the shapes differ off `axis` (the
+    /// message names both).
     ///
     /// ```
     /// # use derin_tensor::Tensor;
     /// let a = Tensor::ones(&[2, 1]);
     /// let b = Tensor::zeros(&[2, 2]);
     /// assert_eq!(Tensor::concat(&[&a, &b], 1).to_vec(), vec![1.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
+    /// assert_eq!(Tensor::concat(&[&a, &b], -1).shape(), &[2, 3]);
     /// ```
-    pub fn concat(tensors: &[&Tensor], axis: usize) -> Tensor {
+    pub fn concat(tensors: &[&Tensor], axis: impl AxisIndex) -> Tensor {
         assert!(!tensors.is_empty(), "concat: no tensors given");
         let first = tensors[0].shape();
-        assert!(axis < first.len(), "concat: axis {axis} out of range for shape {first:?}");
+        let axis = axis.resolve("concat", first);
         for t in &tensors[1..] {
             let same = t.ndim() == first.len() && (0..first.len()).all(|i| i == axis || t.shape()[i] == first[i]);
             assert!(same, "concat: shapes {first:?} and {:?} differ off axis {axis}", t.shape());
@@ -43,9 +46,21 @@ impl Tensor {
         })
     }
 
-    /// Joins same-shaped tensors along a new `axis`.
-    pub fn stack(tensors: &[&Tensor], axis: usize) -> Tensor {
+    /// Joins same-shaped tensors along a new `axis`, in `0..=rank`; −1 makes it the last
+    /// axis of the result (NumPy's `stack`).
+    ///
+    /// # Panics
+    /// If `tensors` is empty, their shapes differ, or `axis` is out of range.
+    ///
+    /// ```
+    /// # use derin_tensor::Tensor;
+    /// let a = Tensor::zeros(&[2, 3]);
+    /// assert_eq!(Tensor::stack(&[&a, &a], 0).shape(), &[2, 2, 3]);
+    /// assert_eq!(Tensor::stack(&[&a, &a, &a, &a], -1).shape(), &[2, 3, 4]);
+    /// ```
+    pub fn stack(tensors: &[&Tensor], axis: impl AxisIndex) -> Tensor {
         assert!(!tensors.is_empty(), "stack: no tensors given");
+        let axis = axis.resolve_new("stack", tensors[0].shape());
         for t in &tensors[1..] {
             assert_eq!(
                 t.shape(),
@@ -59,15 +74,20 @@ impl Tensor {
         Tensor::concat(&parts.iter().collect::<Vec<_>>(), axis)
     }
 
-    /// Cuts along `axis` into pieces of the given sizes, which must add up to the axis.
+    /// Cuts along `axis` (−1 is the last) into pieces of the given sizes, which must add up
+    /// to the axis.
+    ///
+    /// # Panics
+    /// If `axis` is out of range or the sizes do not add up.
     ///
     /// ```
     /// # use derin_tensor::Tensor;
     /// let parts = Tensor::arange(0.0, 5.0, 1.0).split(&[2, 3], 0);
     /// assert_eq!(parts[1].to_vec(), vec![2.0, 3.0, 4.0]);
+    /// assert_eq!(Tensor::zeros(&[2, 5]).split(&[4, 1], -1)[0].shape(), &[2, 4]);
     /// ```
-    pub fn split(&self, sizes: &[usize], axis: usize) -> Vec<Tensor> {
-        assert!(axis < self.ndim(), "split: axis {axis} out of range for shape {:?}", self.shape());
+    pub fn split(&self, sizes: &[usize], axis: impl AxisIndex) -> Vec<Tensor> {
+        let axis = axis.resolve("split", self.shape());
         let total: usize = sizes.iter().sum();
         assert_eq!(
             total,
@@ -87,10 +107,20 @@ impl Tensor {
             .collect()
     }
 
-    /// Cuts along `axis` into `n` pieces of equal size (the last one smaller when the
-    /// axis does not divide), like `torch.chunk`.
-    pub fn chunk(&self, n: usize, axis: usize) -> Vec<Tensor> {
-        assert!(n > 0 && axis < self.ndim(), "chunk: cannot cut axis {axis} of shape {:?} into {n}", self.shape());
+    /// Cuts along `axis` (−1 is the last) into `n` pieces of equal size (the last one
+    /// smaller when the axis does not divide), like `torch.chunk`.
+    ///
+    /// # Panics
+    /// If `axis` is out of range or `n` is 0.
+    ///
+    /// ```
+    /// # use derin_tensor::Tensor;
+    /// let parts = Tensor::zeros(&[2, 7]).chunk(3, -1);
+    /// assert_eq!(parts.iter().map(|p| p.shape()[1]).collect::<Vec<_>>(), vec![3, 3, 1]);
+    /// ```
+    pub fn chunk(&self, n: usize, axis: impl AxisIndex) -> Vec<Tensor> {
+        let axis = axis.resolve("chunk", self.shape());
+        assert!(n > 0, "chunk: cannot cut axis {axis} of shape {:?} into {n}", self.shape());
         let len = self.shape()[axis];
         let size = len.div_ceil(n).max(1);
         let mut sizes = vec![size; len / size];
@@ -100,25 +130,36 @@ impl Tensor {
         self.split(&sizes, axis)
     }
 
-    /// `len` entries of `axis` starting at `start` (a slice of the tensor); the gradient
-    /// is zero outside the slice.
+    /// `len` entries of `axis` (−1 is the last) starting at `start` (a slice of the
+    /// tensor); the gradient is zero outside the slice.
+    ///
+    /// # Panics
+    /// If `axis` is out of range or the range does not fit it.
     ///
     /// ```
     /// # use derin_tensor::Tensor;
     /// let x = Tensor::arange(0.0, 6.0, 1.0).reshape(&[2, 3]);
     /// assert_eq!(x.narrow(1, 1, 2).to_vec(), vec![1.0, 2.0, 4.0, 5.0]);
+    /// assert_eq!(x.narrow(-1, 1, 2).to_vec(), vec![1.0, 2.0, 4.0, 5.0]);
     /// ```
-    pub fn narrow(&self, axis: usize, start: usize, len: usize) -> Tensor {
+    pub fn narrow(&self, axis: impl AxisIndex, start: usize, len: usize) -> Tensor {
+        let axis = axis.resolve("narrow", self.shape());
         self.slice_axis(axis, start, start + len, 1)
     }
 
-    /// Entries `start, start + step, …` below `end` along `axis` (Python's
+    /// Entries `start, start + step, …` below `end` along `axis` (−1 is the last; Python's
     /// `x[..., start:end:step]`).
     ///
     /// # Panics
-    /// If the range does not fit the axis or `step` is 0.
-    pub fn slice_axis(&self, axis: usize, start: usize, end: usize, step: usize) -> Tensor {
-        assert!(axis < self.ndim(), "slice: axis {axis} out of range for shape {:?}", self.shape());
+    /// If `axis` is out of range, the range does not fit the axis or `step` is 0.
+    ///
+    /// ```
+    /// # use derin_tensor::Tensor;
+    /// let x = Tensor::arange(0.0, 6.0, 1.0).reshape(&[2, 3]);
+    /// assert_eq!(x.slice_axis(-1, 0, 3, 2).to_vec(), vec![0.0, 2.0, 3.0, 5.0]);
+    /// ```
+    pub fn slice_axis(&self, axis: impl AxisIndex, start: usize, end: usize, step: usize) -> Tensor {
+        let axis = axis.resolve("slice", self.shape());
         let n = self.shape()[axis];
         assert!(
             step > 0 && start <= end && end <= n,

@@ -1,6 +1,7 @@
 //! Differentiable ops, one family per file, each forward next to its backward rule.
 
 mod activation;
+mod axes;
 mod binary;
 pub(crate) mod broadcast;
 mod compare;
@@ -16,5 +17,6 @@ mod shape;
 mod unary;
 mod upsample;
 
+pub use axes::AxisIndex;
 pub use broadcast::broadcast_shapes;
 pub use pad::PadMode;

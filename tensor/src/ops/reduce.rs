@@ -2,17 +2,16 @@
 
 use ndarray::{ArrayD, Axis, IxDyn, Zip};
 
+use super::axes::{AxisIndex, resolve_all};
 use crate::autograd::BackwardCtx;
 use crate::tensor::Tensor;
 
-/// Checks `axes` against `ndim` and returns them sorted, without repeats.
-fn checked_axes(op: &str, shape: &[usize], axes: &[usize]) -> Vec<usize> {
-    let mut v = axes.to_vec();
+/// `axes` resolved against `shape` (negative ones counted from the end), sorted, without
+/// repeats.
+fn checked_axes<A: AxisIndex>(op: &str, shape: &[usize], axes: &[A]) -> Vec<usize> {
+    let mut v = resolve_all(axes, op, shape);
     v.sort_unstable();
     v.dedup();
-    if let Some(&bad) = v.iter().find(|&&a| a >= shape.len()) {
-        panic!("{op}: axis {bad} is out of range for shape {shape:?}");
-    }
     v
 }
 
@@ -78,18 +77,20 @@ impl Tensor {
         self.sum(&axes, false)
     }
 
-    /// Sums along `axes`; with `keepdim` those axes stay with size 1.
+    /// Sums along `axes` (−1 is the last axis, see [`AxisIndex`]); with
+    /// `keepdim` those axes stay with size 1. A repeated axis counts once.
     ///
     /// # Panics
-    /// If an axis is out of range.
+    /// If an axis is out of range (the message names the op, the axis and the rank).
     ///
     /// ```
     /// # use derin_tensor::Tensor;
     /// let x = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
     /// assert_eq!(x.sum(&[1], false).to_vec(), vec![6.0, 15.0]);
+    /// assert_eq!(x.sum(&[-1], false).to_vec(), vec![6.0, 15.0]);
     /// assert_eq!(x.sum(&[0], true).shape(), &[1, 3]);
     /// ```
-    pub fn sum(&self, axes: &[usize], keepdim: bool) -> Tensor {
+    pub fn sum(&self, axes: &[impl AxisIndex], keepdim: bool) -> Tensor {
         let axes = checked_axes("sum", self.shape(), axes);
         let (keep, out_shape) = reduced_shapes(self.shape(), &axes, keepdim);
         let out = fold_keepdim(self.array(), &axes, 0.0, |a, x| a + x)
@@ -106,31 +107,55 @@ impl Tensor {
         self.mean(&axes, false)
     }
 
-    /// Means along `axes`.
-    pub fn mean(&self, axes: &[usize], keepdim: bool) -> Tensor {
+    /// Means along `axes` (negative axes count from the end).
+    ///
+    /// # Panics
+    /// If an axis is out of range.
+    ///
+    /// ```
+    /// # use derin_tensor::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
+    /// assert_eq!(x.mean(&[-2], false).to_vec(), vec![2.5, 3.5, 4.5]);
+    /// ```
+    pub fn mean(&self, axes: &[impl AxisIndex], keepdim: bool) -> Tensor {
         let axes = checked_axes("mean", self.shape(), axes);
         let n: usize = axes.iter().map(|&a| self.shape()[a]).product();
         self.sum(&axes, keepdim).mul_scalar(1.0 / n.max(1) as f32)
     }
 
-    /// Maxima along `axes`; the gradient goes to the maximum (shared equally by ties).
+    /// Maxima along `axes` (negative axes count from the end); the gradient goes to the
+    /// maximum (shared equally by ties).
+    ///
+    /// # Panics
+    /// If an axis is out of range.
     ///
     /// ```
     /// # use derin_tensor::Tensor;
     /// let x = Tensor::from_vec(vec![1.0, 5.0, 3.0, 2.0], &[2, 2]);
     /// assert_eq!(x.max(&[1], false).to_vec(), vec![5.0, 3.0]);
+    /// assert_eq!(x.max(&[-1], false).to_vec(), vec![5.0, 3.0]);
     /// ```
-    pub fn max(&self, axes: &[usize], keepdim: bool) -> Tensor {
-        self.extremum("max", axes, keepdim, f32::NEG_INFINITY, f32::max)
+    pub fn max(&self, axes: &[impl AxisIndex], keepdim: bool) -> Tensor {
+        self.extremum("max", checked_axes("max", self.shape(), axes), keepdim, f32::NEG_INFINITY, f32::max)
     }
 
-    /// Minima along `axes`; the gradient goes to the minimum (shared equally by ties).
-    pub fn min(&self, axes: &[usize], keepdim: bool) -> Tensor {
-        self.extremum("min", axes, keepdim, f32::INFINITY, f32::min)
+    /// Minima along `axes` (negative axes count from the end); the gradient goes to the
+    /// minimum (shared equally by ties).
+    ///
+    /// # Panics
+    /// If an axis is out of range.
+    ///
+    /// ```
+    /// # use derin_tensor::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0, 5.0, 3.0, 2.0], &[2, 2]);
+    /// assert_eq!(x.min(&[-1], true).to_vec(), vec![1.0, 2.0]);
+    /// ```
+    pub fn min(&self, axes: &[impl AxisIndex], keepdim: bool) -> Tensor {
+        self.extremum("min", checked_axes("min", self.shape(), axes), keepdim, f32::INFINITY, f32::min)
     }
 
-    fn extremum(&self, op: &'static str, axes: &[usize], keepdim: bool, init: f32, f: fn(f32, f32) -> f32) -> Tensor {
-        let axes = checked_axes(op, self.shape(), axes);
+    /// `f` folded over the resolved `axes`, the gradient shared by ties.
+    fn extremum(&self, op: &'static str, axes: Vec<usize>, keepdim: bool, init: f32, f: fn(f32, f32) -> f32) -> Tensor {
         let (keep, out_shape) = reduced_shapes(self.shape(), &axes, keepdim);
         let kept = fold_keepdim(self.array(), &axes, init, f);
         let out = kept.clone().into_shape_with_order(IxDyn(&out_shape)).expect("same size");
@@ -146,62 +171,112 @@ impl Tensor {
     }
 
     /// Population variance along `axes` (divides by `n`, like NumPy and Keras; use
-    /// [`var_unbiased`](Tensor::var_unbiased) for PyTorch's default `n − 1`).
-    pub fn var(&self, axes: &[usize], keepdim: bool) -> Tensor {
-        let centred = self - &self.mean(axes, true);
-        centred.square().mean(axes, keepdim)
+    /// [`var_unbiased`](Tensor::var_unbiased) for PyTorch's default `n − 1`); negative axes
+    /// count from the end.
+    ///
+    /// # Panics
+    /// If an axis is out of range.
+    ///
+    /// ```
+    /// # use derin_tensor::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0, 3.0, 2.0, 2.0], &[2, 2]);
+    /// assert_eq!(x.var(&[-1], false).to_vec(), vec![1.0, 0.0]);
+    /// ```
+    pub fn var(&self, axes: &[impl AxisIndex], keepdim: bool) -> Tensor {
+        let axes = checked_axes("var", self.shape(), axes);
+        let centred = self - &self.mean(&axes, true);
+        centred.square().mean(&axes, keepdim)
     }
 
     /// Sample variance along `axes` (divides by `n − 1`).
-    pub fn var_unbiased(&self, axes: &[usize], keepdim: bool) -> Tensor {
+    ///
+    /// # Panics
+    /// If an axis is out of range.
+    ///
+    /// ```
+    /// # use derin_tensor::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0, 3.0], &[1, 2]);
+    /// assert_eq!(x.var_unbiased(&[-1], false).to_vec(), vec![2.0]);
+    /// ```
+    pub fn var_unbiased(&self, axes: &[impl AxisIndex], keepdim: bool) -> Tensor {
         let axes = checked_axes("var_unbiased", self.shape(), axes);
         let n: usize = axes.iter().map(|&a| self.shape()[a]).product();
         self.var(&axes, keepdim).mul_scalar(n as f32 / (n as f32 - 1.0))
     }
 
     /// Population standard deviation along `axes`.
-    pub fn std(&self, axes: &[usize], keepdim: bool) -> Tensor {
-        self.var(axes, keepdim).sqrt()
+    ///
+    /// # Panics
+    /// If an axis is out of range.
+    ///
+    /// ```
+    /// # use derin_tensor::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0, 3.0, 2.0, 2.0], &[2, 2]);
+    /// assert_eq!(x.std(&[-1], true).to_vec(), vec![1.0, 0.0]);
+    /// ```
+    pub fn std(&self, axes: &[impl AxisIndex], keepdim: bool) -> Tensor {
+        let axes = checked_axes("std", self.shape(), axes);
+        self.var(&axes, keepdim).sqrt()
     }
 
     /// `log Σ exp(x)` along `axes`, computed stably as `m + log Σ exp(x − m)` with `m`
-    /// the maximum.
+    /// the maximum; negative axes count from the end.
+    ///
+    /// # Panics
+    /// If an axis is out of range.
     ///
     /// ```
     /// # use derin_tensor::Tensor;
     /// let x = Tensor::from_vec(vec![1000.0, 1000.0], &[2]);
     /// assert!((x.logsumexp(&[0], false).item() - (1000.0 + 2f32.ln())).abs() < 1e-3);
+    /// assert_eq!(x.logsumexp(&[-1], false).item(), x.logsumexp(&[0], false).item());
     /// ```
-    pub fn logsumexp(&self, axes: &[usize], keepdim: bool) -> Tensor {
-        let m = self.max(axes, true).detach();
+    pub fn logsumexp(&self, axes: &[impl AxisIndex], keepdim: bool) -> Tensor {
+        let axes = checked_axes("logsumexp", self.shape(), axes);
+        let m = self.max(&axes, true).detach();
         let m = Tensor::from_array(m.array().mapv(|v| if v.is_finite() { v } else { 0.0 }));
-        let s = (self - &m).exp().sum(axes, true).log() + &m;
+        let s = (self - &m).exp().sum(&axes, true).log() + &m;
         if keepdim {
             s
         } else {
-            let (_, out) = reduced_shapes(self.shape(), &checked_axes("logsumexp", self.shape(), axes), false);
+            let (_, out) = reduced_shapes(self.shape(), &axes, false);
             s.reshape(&out)
         }
     }
 
-    /// Index of the maximum along `axis` (the first one at a tie); no gradient.
+    /// Index of the maximum along `axis` (−1 is the last axis; the first index at a tie);
+    /// no gradient.
+    ///
+    /// # Panics
+    /// If `axis` is out of range or empty.
     ///
     /// ```
     /// # use derin_tensor::Tensor;
     /// let x = Tensor::from_vec(vec![1.0, 5.0, 7.0, 2.0], &[2, 2]);
     /// assert_eq!(x.argmax(1, false).into_raw_vec_and_offset().0, vec![1, 0]);
+    /// assert_eq!(x.argmax(-1, false), x.argmax(1, false));
     /// ```
-    pub fn argmax(&self, axis: usize, keepdim: bool) -> ArrayD<usize> {
-        self.arg_best("argmax", axis, keepdim, |v, best| v > best)
+    pub fn argmax(&self, axis: impl AxisIndex, keepdim: bool) -> ArrayD<usize> {
+        self.arg_best("argmax", axis.resolve("argmax", self.shape()), keepdim, |v, best| v > best)
     }
 
-    /// Index of the minimum along `axis` (the first one at a tie); no gradient.
-    pub fn argmin(&self, axis: usize, keepdim: bool) -> ArrayD<usize> {
-        self.arg_best("argmin", axis, keepdim, |v, best| v < best)
+    /// Index of the minimum along `axis` (−1 is the last axis; the first index at a tie);
+    /// no gradient.
+    ///
+    /// # Panics
+    /// If `axis` is out of range or empty.
+    ///
+    /// ```
+    /// # use derin_tensor::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0, 5.0, 7.0, 2.0], &[2, 2]);
+    /// assert_eq!(x.argmin(-2, false).into_raw_vec_and_offset().0, vec![0, 1]);
+    /// ```
+    pub fn argmin(&self, axis: impl AxisIndex, keepdim: bool) -> ArrayD<usize> {
+        self.arg_best("argmin", axis.resolve("argmin", self.shape()), keepdim, |v, best| v < best)
     }
 
+    /// The index of the best entry of every lane along the resolved `axis`.
     fn arg_best(&self, op: &str, axis: usize, keepdim: bool, better: fn(f32, f32) -> bool) -> ArrayD<usize> {
-        checked_axes(op, self.shape(), &[axis]);
         assert!(self.shape()[axis] > 0, "{op}: axis {axis} of shape {:?} is empty", self.shape());
         let r = self.array().map_axis(Axis(axis), |lane| {
             let mut best = 0;
@@ -274,7 +349,7 @@ mod tests {
         assert_eq!(x.argmin(0, true).shape(), &[1, 3]);
         assert_eq!(x.argmax(0, false).into_raw_vec_and_offset().0, vec![1, 1, 1]);
         // An empty axis list reduces nothing.
-        close(&x.sum(&[], false), &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        close(&x.sum(&[] as &[usize], false), &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
     }
 
     #[test]

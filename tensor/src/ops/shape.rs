@@ -3,6 +3,7 @@
 
 use ndarray::IxDyn;
 
+use super::axes::{AxisIndex, resolve_all};
 use super::broadcast::reduce_to_shape;
 use crate::autograd::BackwardCtx;
 use crate::tensor::Tensor;
@@ -30,14 +31,24 @@ impl Tensor {
     /// Marks the axis that [`reshape`](Tensor::reshape) infers.
     pub const INFER: usize = usize::MAX;
 
-    /// Reorders the axes: axis `i` of the result is axis `order[i]` of `self`.
+    /// Reorders the axes: axis `i` of the result is axis `order[i]` of `self` (negative
+    /// entries count from the end).
     ///
     /// The result shares no memory with `self` but keeps its strides (no copy), so it is
     /// non-contiguous; every op accepts that.
     ///
     /// # Panics
-    /// If `order` is not a permutation of `0..ndim`.
-    pub fn permute(&self, order: &[usize]) -> Tensor {
+    /// If an axis is out of range or `order` is not a permutation of the axes.
+    ///
+    /// ```
+    /// # use derin_tensor::Tensor;
+    /// let x = Tensor::zeros(&[2, 3, 4]);
+    /// assert_eq!(x.permute(&[2, 0, 1]).shape(), &[4, 2, 3]);
+    /// assert_eq!(x.permute(&[-1, 0, 1]).shape(), &[4, 2, 3]);
+    /// ```
+    pub fn permute(&self, order: &[impl AxisIndex]) -> Tensor {
+        let order = resolve_all(order, "permute", self.shape());
+        let order = &order[..];
         let mut sorted = order.to_vec();
         sorted.sort_unstable();
         assert!(
@@ -55,19 +66,19 @@ impl Tensor {
         })
     }
 
-    /// Swaps two axes.
+    /// Swaps two axes (negative axes count from the end).
+    ///
+    /// # Panics
+    /// If an axis is out of range.
     ///
     /// ```
     /// # use derin_tensor::Tensor;
     /// let x = Tensor::zeros(&[2, 3, 4]).transpose(0, 2);
     /// assert_eq!(x.shape(), &[4, 3, 2]);
+    /// assert_eq!(Tensor::zeros(&[2, 3, 4]).transpose(-1, -2).shape(), &[2, 4, 3]);
     /// ```
-    pub fn transpose(&self, a: usize, b: usize) -> Tensor {
-        assert!(
-            a < self.ndim() && b < self.ndim(),
-            "transpose: axes {a} and {b} out of range for shape {:?}",
-            self.shape()
-        );
+    pub fn transpose(&self, a: impl AxisIndex, b: impl AxisIndex) -> Tensor {
+        let (a, b) = (a.resolve("transpose", self.shape()), b.resolve("transpose", self.shape()));
         let mut order: Vec<usize> = (0..self.ndim()).collect();
         order.swap(a, b);
         self.permute(&order)
@@ -79,21 +90,37 @@ impl Tensor {
         self.transpose(0, 1)
     }
 
-    /// Removes axis `axis`, which must have size 1.
-    pub fn squeeze(&self, axis: usize) -> Tensor {
-        assert!(
-            axis < self.ndim() && self.shape()[axis] == 1,
-            "squeeze: axis {axis} of shape {:?} does not have size 1",
-            self.shape()
-        );
+    /// Removes axis `axis` (−1 is the last), which must have size 1.
+    ///
+    /// # Panics
+    /// If `axis` is out of range or its size is not 1.
+    ///
+    /// ```
+    /// # use derin_tensor::Tensor;
+    /// assert_eq!(Tensor::zeros(&[2, 3, 1]).squeeze(-1).shape(), &[2, 3]);
+    /// ```
+    pub fn squeeze(&self, axis: impl AxisIndex) -> Tensor {
+        let axis = axis.resolve("squeeze", self.shape());
+        assert!(self.shape()[axis] == 1, "squeeze: axis {axis} of shape {:?} does not have size 1", self.shape());
         let mut shape = self.shape().to_vec();
         shape.remove(axis);
         self.reshape(&shape)
     }
 
-    /// Inserts an axis of size 1 at position `axis`.
-    pub fn unsqueeze(&self, axis: usize) -> Tensor {
-        assert!(axis <= self.ndim(), "unsqueeze: position {axis} out of range for shape {:?}", self.shape());
+    /// Inserts an axis of size 1 at position `axis` of the result, in `0..=rank`; −1 appends
+    /// it (NumPy's `expand_dims`, PyTorch's `unsqueeze`).
+    ///
+    /// # Panics
+    /// If `axis` is outside `-(rank + 1)..=rank`.
+    ///
+    /// ```
+    /// # use derin_tensor::Tensor;
+    /// assert_eq!(Tensor::zeros(&[2, 3]).unsqueeze(1).shape(), &[2, 1, 3]);
+    /// assert_eq!(Tensor::zeros(&[2, 3]).unsqueeze(-1).shape(), &[2, 3, 1]);
+    /// ```
+    #[doc(alias = "expand_dims")]
+    pub fn unsqueeze(&self, axis: impl AxisIndex) -> Tensor {
+        let axis = axis.resolve_new("unsqueeze", self.shape());
         let mut shape = self.shape().to_vec();
         shape.insert(axis, 1);
         self.reshape(&shape)
@@ -119,18 +146,22 @@ impl Tensor {
         self.broadcast_to(shape)
     }
 
-    /// Merges axes `start..=end` into one.
+    /// Merges axes `start..=end` into one (negative axes count from the end, so
+    /// `flatten(1, -1)` keeps the batch axis and merges the rest). A 0-d tensor counts as
+    /// having one axis and becomes `[1]`.
+    ///
+    /// # Panics
+    /// If an axis is out of range or `start` comes after `end`.
     ///
     /// ```
     /// # use derin_tensor::Tensor;
     /// assert_eq!(Tensor::zeros(&[2, 3, 4, 5]).flatten(1, 3).shape(), &[2, 60]);
+    /// assert_eq!(Tensor::zeros(&[2, 3, 4, 5]).flatten(1, -1).shape(), &[2, 60]);
     /// ```
-    pub fn flatten(&self, start: usize, end: usize) -> Tensor {
-        assert!(
-            start <= end && end < self.ndim().max(1),
-            "flatten: axes {start}..={end} out of range for shape {:?}",
-            self.shape()
-        );
+    pub fn flatten(&self, start: impl AxisIndex, end: impl AxisIndex) -> Tensor {
+        let shape = if self.ndim() == 0 { &[1][..] } else { self.shape() };
+        let (start, end) = (start.resolve("flatten", shape), end.resolve("flatten", shape));
+        assert!(start <= end, "flatten: start axis {start} comes after end axis {end} in shape {:?}", self.shape());
         if self.ndim() == 0 {
             return self.reshape(&[1]);
         }
