@@ -18,8 +18,8 @@
 //! ```
 #![deny(missing_docs)]
 
-mod atomic;
 mod allocator;
+mod atomic;
 mod autograd;
 mod error;
 pub mod gradcheck;
@@ -35,8 +35,8 @@ mod threads;
 #[cfg(test)]
 mod testing;
 
-pub use allocator::tune_allocator;
 pub use crate::safetensors::{SafeTensors, Strictness, load_params, load_safetensors, save_params, save_safetensors};
+pub use allocator::tune_allocator;
 pub use autograd::{BackwardCtx, GradMode, Gradients, is_grad_enabled, no_grad};
 pub use error::{Error, Result};
 pub use gradcheck::{GradCheck, GradCheckError, GradCheckReport, check_gradients};
