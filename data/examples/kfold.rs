@@ -3,15 +3,14 @@
 //!
 //! `cargo run --release -p derin-data --example kfold`
 
-use derin_data::{CsvOptions, StratifiedKFold, read_csv};
-
-const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/tabular/breast_cancer.csv");
+use derin_data::{CsvOptions, StratifiedKFold, data_file, read_csv};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let path = data_file("tabular/breast_cancer.csv")?;
     // Line 1 is `n_samples,n_features,class names…`; the rows hold the features, then the label.
-    let first = std::fs::read_to_string(PATH)?.lines().next().unwrap_or_default().to_string();
+    let first = std::fs::read_to_string(&path)?.lines().next().unwrap_or_default().to_string();
     let class_names: Vec<&str> = first.split(',').skip(2).collect();
-    let table = read_csv(PATH, &CsvOptions { has_header: false, skip_rows: 1, ..CsvOptions::default() })?;
+    let table = read_csv(&path, &CsvOptions { has_header: false, skip_rows: 1, ..CsvOptions::default() })?;
     let label_column = table.column_names()[table.n_cols() - 1].to_string();
     let labels = table.labels(&label_column)?;
     let n_classes = class_names.len().max(labels.iter().max().map_or(0, |&m| m + 1));

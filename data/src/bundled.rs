@@ -1,9 +1,9 @@
-//! Data sets that ship with the crate (MNIST, HMDA; the scikit-learn sets live in
+//! Data sets that ship with Derin (MNIST, HMDA; the scikit-learn sets live in
 //! `bundled/tabular.rs`) and Fashion-MNIST from its Debian package. No network is used.
 //!
-//! Files are found in [`data_dir`]: the environment variable `DERIN_DATA` when set (a folder
-//! with the same layout as the crate's `assets/`: `mnist/`, `tabular/`), else the crate's own
-//! `assets/` folder. `assets/README.md` gives each file's provenance and licence.
+//! Files are found in [`data_dirs`]: the environment variable `DERIN_DATA` when set (a
+//! folder with the layout `mnist/`, `tabular/`), else the folders of the `derin-datasets`
+//! crates, whose `README.md` gives each file's provenance and licence.
 
 mod tabular;
 
@@ -35,26 +35,75 @@ pub const FASHION_MNIST_DIR: &str = "/usr/share/datasets/fashion-mnist";
 pub const FASHION_MNIST_CLASSES: [&str; 10] =
     ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
-/// The folder bundled data sets are read from: `$DERIN_DATA` when set and not empty, else
-/// the crate's `assets/` folder.
+/// What to do when a bundled file is missing and `DERIN_DATA` is not set.
+const GET_BUNDLED: &str = "the bundled data sets come with the crates derin-datasets and \
+    derin-datasets-mnist-train (in a clone of Derin's repository, or fetched by Cargo with derin-data); \
+    restore their files (`git checkout -- datasets datasets-mnist-train` in a clone), or set DERIN_DATA \
+    to a folder holding `mnist/` and `tabular/` as they do";
+
+/// What to do when a bundled file is missing from `DERIN_DATA`.
+const FIX_DERIN_DATA: &str = "DERIN_DATA must name a folder holding `mnist/` and `tabular/` as the \
+    derin-datasets crates do; unset it to read the bundled copy";
+
+/// The folders bundled data sets are read from, in order, each laid out as `mnist/` and
+/// `tabular/`: `$DERIN_DATA` alone when it is set and not empty, else the folders of the
+/// `derin-datasets` crates ([`derin_datasets::roots`]: MNIST's training split sits in
+/// `derin-datasets-mnist-train`, too large to share a crate).
 ///
 /// # Example
 /// ```
-/// let dir = derin_data::data_dir();
+/// let dirs = derin_data::data_dirs();
 /// if std::env::var_os("DERIN_DATA").is_none() {
-///     assert!(dir.join("tabular").join("iris.csv").is_file());
+///     assert!(dirs[0].join("tabular").join("iris.csv").is_file());
 /// }
 /// ```
-pub fn data_dir() -> PathBuf {
-    resolve_data_dir(std::env::var_os("DERIN_DATA"))
+pub fn data_dirs() -> Vec<PathBuf> {
+    resolve_data_dirs(std::env::var_os("DERIN_DATA"))
 }
 
-/// [`data_dir`] for a given value of `DERIN_DATA`.
-fn resolve_data_dir(variable: Option<OsString>) -> PathBuf {
+/// [`data_dirs`] for a given value of `DERIN_DATA`.
+fn resolve_data_dirs(variable: Option<OsString>) -> Vec<PathBuf> {
     match variable {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("assets"),
+        Some(dir) if !dir.is_empty() => vec![PathBuf::from(dir)],
+        _ => derin_datasets::roots().iter().map(|root| root.to_path_buf()).collect(),
     }
+}
+
+/// The bundled file at `relative` (a path in the layout, such as `tabular/iris.csv`) in
+/// the first of [`data_dirs`] that has it.
+///
+/// # Errors
+/// [`Error::Io`] with [`ErrorKind::NotFound`] naming the file in the first folder, the
+/// other folders looked in, and how to get the data (or how to fix `DERIN_DATA`).
+///
+/// # Example
+/// ```
+/// if std::env::var_os("DERIN_DATA").is_none() {
+///     assert!(derin_data::data_file("mnist/train-images-idx3-ubyte.gz")?.is_file());
+/// }
+/// let error = derin_data::data_file("tabular/none.csv").unwrap_err();
+/// assert!(error.to_string().contains("DERIN_DATA"), "{error}");
+/// # Ok::<(), derin_data::Error>(())
+/// ```
+pub fn data_file(relative: &str) -> Result<PathBuf> {
+    bundled_file(&data_dirs(), relative, &[])
+}
+
+/// The first of `dir/relative`, then `dir/alternative` for each alternative, in each of
+/// `dirs` in turn; else a not-found error that says how to get the bundled data.
+fn bundled_file(dirs: &[PathBuf], relative: &str, alternatives: &[&str]) -> Result<PathBuf> {
+    let names: Vec<&str> = std::iter::once(relative).chain(alternatives.iter().copied()).collect();
+    let candidates = || dirs.iter().flat_map(|dir| names.iter().map(move |name| dir.join(name)));
+    if let Some(found) = candidates().find(|path| path.is_file()) {
+        return Ok(found);
+    }
+    let mut looked = candidates();
+    let path = looked.next().unwrap_or_else(|| PathBuf::from(relative));
+    let others: Vec<String> = looked.map(|p| p.display().to_string()).collect();
+    let nor = if others.is_empty() { String::new() } else { format!(" (nor {})", others.join(", ")) };
+    let hint = if std::env::var_os("DERIN_DATA").is_some_and(|v| !v.is_empty()) { FIX_DERIN_DATA } else { GET_BUNDLED };
+    let source = std::io::Error::new(ErrorKind::NotFound, format!("no such file{nor}; {hint}"));
+    Err(Error::Io { path, source })
 }
 
 /// MNIST or Fashion-MNIST, split as published: images `f32` `[N, 1, 28, 28]` in `[0, 1]`
@@ -85,10 +134,11 @@ pub struct Mnist {
 }
 
 /// The bundled MNIST digits (LeCun, Cortes, Burges; CC BY-SA 3.0): 60000 training and
-/// 10000 test images, read from `data_dir()/mnist` by [`mnist_from`].
+/// 10000 test images, read from the `mnist/` folders of [`data_dirs`] as [`mnist_from`]
+/// reads one folder.
 ///
 /// # Errors
-/// As [`mnist_from`].
+/// As [`mnist_from`]; a missing file is an [`Error::Io`] saying how to get the data.
 ///
 /// # Example
 /// ```
@@ -98,7 +148,8 @@ pub struct Mnist {
 /// # Ok::<(), derin_data::Error>(())
 /// ```
 pub fn mnist() -> Result<Mnist> {
-    mnist_from(data_dir().join("mnist"))
+    let dirs = data_dirs();
+    read_mnist(|stem| bundled_file(&dirs, &format!("mnist/{stem}.gz"), &[&format!("mnist/{stem}")]))
 }
 
 /// Reads MNIST-layout IDX files from `dir`: `train-images-idx3-ubyte`,
@@ -117,9 +168,15 @@ pub fn mnist() -> Result<Mnist> {
 /// ```
 pub fn mnist_from(dir: impl AsRef<Path>) -> Result<Mnist> {
     let dir = dir.as_ref();
+    read_mnist(|stem| find(dir, stem))
+}
+
+/// Reads MNIST's four IDX files, each at `locate(stem)` (a stem such as
+/// `train-images-idx3-ubyte`), both splits at once.
+fn read_mnist(locate: impl Fn(&str) -> Result<PathBuf> + Sync) -> Result<Mnist> {
     let split = |prefix: &str| -> Result<(Array4<f32>, Vec<usize>)> {
-        let images_path = find(dir, &format!("{prefix}-images-idx3-ubyte"))?;
-        let labels_path = find(dir, &format!("{prefix}-labels-idx1-ubyte"))?;
+        let images_path = locate(&format!("{prefix}-images-idx3-ubyte"))?;
+        let labels_path = locate(&format!("{prefix}-labels-idx1-ubyte"))?;
         let images = read_idx_images_f32(&images_path)?;
         let labels = read_idx_labels(&labels_path)?;
         if images.shape()[0] != labels.len() {
@@ -189,13 +246,13 @@ pub fn fashion_mnist_from(dir: impl AsRef<Path>) -> Result<Mnist> {
 }
 
 /// The HMDA Boston mortgage applications (Ecdat R package, GPL-2+), as read from
-/// `data_dir()/tabular/hdma.csv` with [`CsvOptions::default`]: 2381 rows, the row number in
+/// [`data_file`]`("tabular/hdma.csv")` with [`CsvOptions::default`]: 2381 rows, the row number in
 /// the column named `""`, 12 features (`dir`, `hir`, `lvr`, `ccs`, `mcs`, `pbcr`, `dmi`,
 /// `self`, `single`, `uria`, `comdominiom`, `black`) and the target `deny` (`"yes"` in 285
 /// rows). One row has `NA` in `pbcr` and `self`; it is kept missing.
 ///
 /// # Errors
-/// As [`read_csv`].
+/// As [`data_file`] and [`read_csv`].
 ///
 /// # Example
 /// ```
@@ -205,7 +262,7 @@ pub fn fashion_mnist_from(dir: impl AsRef<Path>) -> Result<Mnist> {
 /// # Ok::<(), derin_data::Error>(())
 /// ```
 pub fn hdma() -> Result<Table> {
-    read_csv(data_dir().join("tabular").join("hdma.csv"), &CsvOptions::default())
+    read_csv(data_file("tabular/hdma.csv")?, &CsvOptions::default())
 }
 
 /// `dir/stem.gz` if it exists, else `dir/stem` if it exists, else a not-found error naming

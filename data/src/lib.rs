@@ -48,8 +48,8 @@ pub use tensor_dataset::{Subset, TensorDataset};
 pub use augment::{Augmentation, Augmenter, FlipAxis, flip, gaussian_noise, random_crop, random_flip};
 pub use balance::{RandomOverSampler, RandomUnderSampler, Smote, class_counts};
 pub use bundled::{
-    ClassificationData, FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, Mnist, RegressionData, breast_cancer, data_dir,
-    diabetes, digits, fashion_mnist, fashion_mnist_from, hdma, iris, mnist, mnist_from, wine,
+    ClassificationData, FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, Mnist, RegressionData, breast_cancer, data_dirs,
+    data_file, diabetes, digits, fashion_mnist, fashion_mnist_from, hdma, iris, mnist, mnist_from, wine,
 };
 pub use idx::{
     idx_images_from_bytes, idx_labels_from_bytes, images_to_f32, read_idx_images, read_idx_images_f32, read_idx_labels,

@@ -118,6 +118,15 @@ pub enum Error {
     /// could not be read (named by its index) or items that do not collate.
     #[error("DataLoader: {0}")]
     Loader(#[from] derin_data::Error),
+    /// The operation needs a cargo feature of `derin-nn` that this build left out (saving
+    /// a model to HDF5 without the `hdf5` feature, say).
+    #[error("{operation}: needs derin-nn's `{feature}` cargo feature, which this build left out")]
+    FeatureDisabled {
+        /// The operation.
+        operation: &'static str,
+        /// The cargo feature it needs.
+        feature: &'static str,
+    },
 }
 
 /// `Result` with this crate's [`Error`].

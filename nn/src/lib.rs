@@ -7,6 +7,11 @@
 //! (`dense/kernel`, `dense/bias`, trainable or frozen) and the output shape for an input
 //! shape, so that a [`Sequential`] model checks its shapes when it is built.
 //!
+//! Cargo features, both on by default: `hdf5` for model files (saving, loading, Keras
+//! `.h5` and `.keras` files, `load_model`; see [`serialize`]) and `plots` for
+//! `line_chart` and `plot_history`. With `default-features = false` the crate needs no
+//! system library (libhdf5) and no plotting stack; Keras configs (JSON) stay.
+//!
 //! ```
 //! use derin_nn::{Activation, Dense, Loss, Sequential};
 //! use derin_tensor::Tensor;
@@ -34,6 +39,7 @@ mod logs;
 mod loss;
 mod metric;
 mod module;
+#[cfg(feature = "plots")]
 mod plot;
 mod progress;
 mod regularizer;
@@ -66,9 +72,12 @@ pub use loss::functions as losses;
 pub use loss::{CustomLoss, EPSILON, Loss, LossFn};
 pub use metric::{ClassScores, ClassificationReport, Metric, classification_report, confusion_matrix, roc_auc};
 pub use module::{Ctx, LayerCore, Mode, Module};
+#[cfg(feature = "plots")]
 pub use plot::{line_chart, plot_history};
 pub use regularizer::Regularizer;
 pub use sequential::Sequential;
-pub use serialize::{KerasModel, layer_from_config, load_model, merge_layer_from_config, model_from_json};
+#[cfg(feature = "hdf5")]
+pub use serialize::load_model;
+pub use serialize::{KerasModel, layer_from_config, merge_layer_from_config, model_from_json};
 pub use step::{BatchSource, TrainBatch, TrainStep};
 pub use train::{OutputScores, Scores};

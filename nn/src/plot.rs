@@ -1,4 +1,5 @@
 //! Learning curves and line charts drawn with `plotters` to PNG or SVG files.
+//! Needs the `plots` cargo feature (on by default).
 //!
 //! Text needs a TrueType font, read at run time: the file named by the `DERIN_FONT`
 //! environment variable, else DejaVu Sans where Debian's `fonts-dejavu-core` (or another
@@ -38,6 +39,7 @@ const COLORS: [RGBColor; 6] = [
 /// Draws `series` (each a name and `(x, y)` points, joined by lines) on one chart with
 /// a title and a legend, to `path`: PNG or SVG by its extension (`.png`, `.svg`). The file
 /// is written to a temporary file beside it, then renamed. Non-finite points are left out.
+/// Needs the `plots` cargo feature.
 ///
 /// # Errors
 /// [`Error::Data`] for another extension; [`Error::Io`] when no font is found or the
@@ -61,6 +63,7 @@ pub fn line_chart(path: impl AsRef<Path>, title: &str, series: &[(&str, Vec<(f32
 /// Draws the learning curves of `history`: the loss per epoch, training and validation,
 /// and beside it the first accuracy metric, if one was compiled. PNG or SVG by the
 /// extension, as [`line_chart`].
+/// Needs the `plots` cargo feature.
 ///
 /// # Errors
 /// As [`line_chart`].

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use derin_data::Targets;
 use derin_nn::{
     Activation, CSVLogger, Callback, Dense, EarlyStopping, EpochLog, Error, FitOptions, LearningRateScheduler, Loss,
-    Metric, Module, Monitor, ReduceLROnPlateau, Result, Sequential, TrainInfo, TrainableModel, plot_history,
+    Metric, Module, Monitor, ReduceLROnPlateau, Result, Sequential, TrainInfo, TrainableModel,
 };
 use derin_optim::{Sgd, SgdConfig};
 use derin_tensor::Tensor;
@@ -203,6 +203,7 @@ fn epoch_metrics_do_not_depend_on_the_batch_size() {
     assert!((whole.metric(Metric::Auc).unwrap() - auc).abs() < 1e-6);
 }
 
+#[cfg(feature = "plots")]
 #[test]
 fn verbose_fit_then_diagnosis_and_learning_curves() {
     let dir = tempfile::tempdir().unwrap();
@@ -215,6 +216,6 @@ fn verbose_fit_then_diagnosis_and_learning_curves() {
     assert_eq!((d.train_error, d.val_error), (h.loss()[3], h.val_loss()[3]));
     assert!(d.to_string().starts_with("diagnosis: "));
     let path = dir.path().join("curves.png");
-    plot_history(&h, &path).unwrap();
+    derin_nn::plot_history(&h, &path).unwrap();
     assert!(std::fs::metadata(&path).unwrap().len() > 5_000);
 }

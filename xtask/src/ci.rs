@@ -24,10 +24,13 @@
 //!   target folder; cached after). Adding `--examples` would unify the features but makes
 //!   rustdoc need a plain rustc check of every workspace library on every change (clippy's
 //!   checks of workspace crates are not shared), which costs more on repeated runs.
+//! - `cargo package` (the last step, `package.rs`) runs without verification and offline,
+//!   so it builds and fetches nothing: about a second. Why: see `package.rs`.
 
 use std::process::ExitCode;
 
 use crate::cmd::Cmd;
+use crate::package;
 use crate::rules;
 use crate::test_counts::TestCounts;
 use crate::workspace_root;
@@ -49,6 +52,8 @@ enum Step {
     Tests(Cmd),
     /// The file rules of `rules.rs`.
     Rules,
+    /// `cargo package` of every crate, then each `.crate` file's size (`package.rs`).
+    Package,
 }
 
 impl Step {
@@ -57,6 +62,10 @@ impl Step {
         match self {
             Step::Cargo(cmd) | Step::Tests(cmd) => cmd.display(),
             Step::Rules => format!("every .rs file has at most {} lines and starts with `//!`", rules::MAX_LINES),
+            Step::Package => {
+                let bytes = package::MAX_CRATE_BYTES;
+                format!("{}, then every .crate file under {bytes} bytes", Cmd::cargo(&package::ARGS).display())
+            }
         }
     }
 
@@ -72,6 +81,7 @@ impl Step {
                 }
             }
             Step::Rules => check_rules(),
+            Step::Package => package::run(),
         }
     }
 }
@@ -80,17 +90,33 @@ impl Step {
 /// profile with the tests (see the module docs).
 fn steps(mode: Mode) -> Vec<(&'static str, Step)> {
     let clippy = ["clippy", "--workspace", "--all-targets", "--profile", "test", "--", "-D", "warnings"];
+    // derin-nn without its default features (no hdf5-metno, zip, plotters) must still build
+    // cleanly, tests and examples included (those that need a feature are skipped).
+    let minimal = [
+        "clippy",
+        "-p",
+        "derin-nn",
+        "--no-default-features",
+        "--all-targets",
+        "--profile",
+        "test",
+        "--",
+        "-D",
+        "warnings",
+    ];
     let test = ["test", "--workspace", "--profile", "test", "--no-fail-fast"];
     let doc = ["doc", "--workspace", "--no-deps", "--profile", "test"];
     let mut steps = vec![
         ("fmt", Step::Cargo(Cmd::cargo(&["fmt", "--all", "--", "--check"]))),
         ("rules", Step::Rules),
         ("clippy", Step::Cargo(Cmd::cargo(&clippy))),
+        ("clippy-minimal", Step::Cargo(Cmd::cargo(&minimal))),
         ("test", Step::Tests(Cmd::cargo(&test))),
         ("doc", Step::Cargo(Cmd::cargo(&doc).env("RUSTDOCFLAGS", "-D warnings"))),
+        ("package", Step::Package),
     ];
     if mode == Mode::Quick {
-        steps.retain(|(name, _)| !matches!(*name, "clippy" | "doc"));
+        steps.retain(|(name, _)| !matches!(*name, "clippy" | "clippy-minimal" | "doc"));
     }
     steps
 }
@@ -147,8 +173,12 @@ mod tests {
                 "fmt: cargo fmt --all -- --check",
                 "rules: every .rs file has at most 800 lines and starts with `//!`",
                 "clippy: cargo clippy --workspace --all-targets --profile test -- -D warnings",
+                "clippy-minimal: cargo clippy -p derin-nn --no-default-features --all-targets --profile test \
+                 -- -D warnings",
                 "test: cargo test --workspace --profile test --no-fail-fast",
                 "doc: RUSTDOCFLAGS=\"-D warnings\" cargo doc --workspace --no-deps --profile test",
+                "package: cargo package --workspace --exclude xtask --no-verify --offline --allow-dirty, \
+                 then every .crate file under 10485760 bytes",
             ]
         );
     }
@@ -156,6 +186,6 @@ mod tests {
     #[test]
     fn quick_ci_skips_clippy_and_doc() {
         let names: Vec<_> = steps(Mode::Quick).into_iter().map(|(name, _)| name).collect();
-        assert_eq!(names, ["fmt", "rules", "test"]);
+        assert_eq!(names, ["fmt", "rules", "test", "package"]);
     }
 }

@@ -57,6 +57,18 @@ impl Cmd {
         check(status)
     }
 
+    /// Runs the command and returns its stdout (stderr goes to the terminal).
+    ///
+    /// # Errors
+    /// A message if the command could not start, exited unsuccessfully, or printed
+    /// something that is not UTF-8.
+    pub fn output(&self) -> Result<String, String> {
+        let output =
+            self.command().stderr(Stdio::inherit()).output().map_err(|e| format!("could not start cargo: {e}"))?;
+        check(output.status)?;
+        String::from_utf8(output.stdout).map_err(|e| format!("cargo printed something that is not UTF-8: {e}"))
+    }
+
     /// The `std::process::Command` for this command.
     fn command(&self) -> Command {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));

@@ -3,6 +3,7 @@
 mod bench;
 mod ci;
 mod cmd;
+mod package;
 mod rules;
 mod test_counts;
 
@@ -14,8 +15,11 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  ci [--quick]    fmt, file rules, clippy, tests, docs, in that order; stops at the first failure
-                  and ends with `ci: N passed, M failed` (--quick skips clippy and docs)
+  ci [--quick]    fmt, file rules, clippy (also of derin-nn without default features), tests,
+                  docs, cargo package (each .crate under 10 MiB), in that order; stops at the
+                  first failure and ends with `ci: N passed, M failed` (--quick skips clippy
+                  and docs)
+  package         ci's last step alone: cargo package of every crate, each .crate's size
   bench [filter]  run each crate's `workloads` benchmark (release, 2 threads): one JSON line
                   per workload on stdout; `filter` is handed to the benchmark binaries
   help            print this message
@@ -31,6 +35,13 @@ fn main() -> ExitCode {
         }
         ["ci"] => ci::run(ci::Mode::Full),
         ["ci", "--quick"] => ci::run(ci::Mode::Quick),
+        ["package"] => match package::run() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(why) => {
+                eprintln!("xtask package: {why}");
+                ExitCode::FAILURE
+            }
+        },
         ["bench"] => bench::run(None),
         ["bench", filter] => bench::run(Some(filter)),
         _ => {

@@ -1,5 +1,5 @@
 //! The bundled scikit-learn data sets (iris, wine, breast cancer, digits, diabetes), from
-//! `data_dir()/tabular` (scikit-learn 1.9.1's `sklearn/datasets/data/`, BSD-3-Clause; data
+//! `tabular/` of [`data_dirs`](super::data_dirs) (scikit-learn 1.9.1's `sklearn/datasets/data/`, BSD-3-Clause; data
 //! from UCI).
 
 use std::fs;
@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use derin_tensor::ndarray::Array2;
 use flate2::read::MultiGzDecoder;
 
-use super::data_dir;
+use super::data_file;
 use crate::error::{Error, Result};
 
 /// A classification data set: one row of features per sample, an integer class each.
@@ -48,8 +48,9 @@ pub struct RegressionData {
 /// cm), 3 classes of 50 (`setosa`, `versicolor`, `virginica`).
 ///
 /// # Errors
-/// [`Error::Io`] if `data_dir()/tabular/iris.csv` cannot be read; [`Error::Format`] naming
-/// the file and line if it does not hold what its first line promises.
+/// [`Error::Io`] if `tabular/iris.csv` cannot be found ([`data_file`]) or read;
+/// [`Error::Format`] naming the file and line if it does not hold what its first line
+/// promises.
 ///
 /// # Example
 /// ```
@@ -59,7 +60,7 @@ pub struct RegressionData {
 /// # Ok::<(), derin_data::Error>(())
 /// ```
 pub fn iris() -> Result<ClassificationData> {
-    read_counted(&tabular("iris.csv"))
+    read_counted(&tabular("iris.csv")?)
 }
 
 /// UCI wine recognition: 178 samples, 13 chemical features, 3 cultivars (`class_0` 59,
@@ -76,7 +77,7 @@ pub fn iris() -> Result<ClassificationData> {
 /// # Ok::<(), derin_data::Error>(())
 /// ```
 pub fn wine() -> Result<ClassificationData> {
-    read_counted(&tabular("wine_data.csv"))
+    read_counted(&tabular("wine_data.csv")?)
 }
 
 /// Wisconsin diagnostic breast cancer: 569 samples, 30 features, `malignant` (label 0,
@@ -93,7 +94,7 @@ pub fn wine() -> Result<ClassificationData> {
 /// # Ok::<(), derin_data::Error>(())
 /// ```
 pub fn breast_cancer() -> Result<ClassificationData> {
-    read_counted(&tabular("breast_cancer.csv"))
+    read_counted(&tabular("breast_cancer.csv")?)
 }
 
 /// scikit-learn's 8 × 8 digits: 1797 samples of 64 pixel intensities in 0–16 (row-major),
@@ -110,7 +111,7 @@ pub fn breast_cancer() -> Result<ClassificationData> {
 /// # Ok::<(), derin_data::Error>(())
 /// ```
 pub fn digits() -> Result<ClassificationData> {
-    let path = tabular("digits.csv.gz");
+    let path = tabular("digits.csv.gz")?;
     let rows = parse_rows(&read_text(&path)?, &path, Separator::Comma, 1, Some(65))?;
     let class_names = (0..10).map(|d| d.to_string()).collect();
     split_labels(rows, 64, class_names, &path, 1)
@@ -132,7 +133,7 @@ pub fn digits() -> Result<ClassificationData> {
 /// # Ok::<(), derin_data::Error>(())
 /// ```
 pub fn diabetes() -> Result<RegressionData> {
-    let (data_path, target_path) = (tabular("diabetes_data_raw.csv.gz"), tabular("diabetes_target.csv.gz"));
+    let (data_path, target_path) = (tabular("diabetes_data_raw.csv.gz")?, tabular("diabetes_target.csv.gz")?);
     let rows = parse_rows(&read_text(&data_path)?, &data_path, Separator::Whitespace, 1, Some(10))?;
     let targets = parse_rows(&read_text(&target_path)?, &target_path, Separator::Whitespace, 1, Some(1))?;
     if rows.len() != targets.len() {
@@ -145,8 +146,9 @@ pub fn diabetes() -> Result<RegressionData> {
     Ok(RegressionData { features, targets: targets.concat() })
 }
 
-fn tabular(name: &str) -> PathBuf {
-    data_dir().join("tabular").join(name)
+/// `tabular/<name>` of the bundled data ([`data_file`]).
+fn tabular(name: &str) -> Result<PathBuf> {
+    data_file(&format!("tabular/{name}"))
 }
 
 /// How the fields of a line are separated.

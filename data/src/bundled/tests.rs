@@ -7,12 +7,27 @@ use crate::table::Column;
 use crate::test_util::TempDir;
 
 #[test]
-fn data_dir_defaults_to_the_assets_and_obeys_derin_data() {
-    let default = resolve_data_dir(None);
-    assert!(default.ends_with("data/assets"), "{}", default.display());
-    assert!(default.join("mnist").join("train-images-idx3-ubyte.gz").is_file());
-    assert_eq!(resolve_data_dir(Some("".into())), default);
-    assert_eq!(resolve_data_dir(Some("/elsewhere".into())), PathBuf::from("/elsewhere"));
+fn data_dirs_default_to_the_datasets_crates_and_obey_derin_data() {
+    let default = resolve_data_dirs(None);
+    assert_eq!(default.len(), 2);
+    assert_eq!(default[0], derin_datasets::assets());
+    assert!(default[0].join("mnist").join("t10k-images-idx3-ubyte.gz").is_file());
+    assert!(default[1].join("mnist").join("train-images-idx3-ubyte.gz").is_file());
+    assert_eq!(resolve_data_dirs(Some("".into())), default);
+    assert_eq!(resolve_data_dirs(Some("/elsewhere".into())), [PathBuf::from("/elsewhere")]);
+}
+
+#[test]
+fn a_missing_bundled_file_names_every_place_looked_and_how_to_get_it() {
+    let dirs = [PathBuf::from("/a"), PathBuf::from("/b")];
+    let error = bundled_file(&dirs, "mnist/x.gz", &["mnist/x"]).unwrap_err();
+    let Error::Io { path, source } = &error else { panic!("{error:?}") };
+    assert_eq!((path.as_path(), source.kind()), (Path::new("/a/mnist/x.gz"), ErrorKind::NotFound));
+    let text = error.to_string();
+    assert!(text.contains("no such file (nor /a/mnist/x, /b/mnist/x.gz, /b/mnist/x)"), "{text}");
+    assert!(text.contains("DERIN_DATA"), "{text}");
+    let iris = bundled_file(&resolve_data_dirs(None), "tabular/iris.csv", &[]).unwrap();
+    assert_eq!(iris, derin_datasets::assets().join("tabular").join("iris.csv"));
 }
 
 /// Python: `gzip.open(...).read()[8:]` of the label files gives 60000 and 10000 labels,

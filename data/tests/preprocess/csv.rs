@@ -99,7 +99,7 @@ fn empty_input_is_an_empty_table() {
 
 #[test]
 fn bundled_breast_cancer_reads() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/tabular/breast_cancer.csv");
+    let path = derin_data::data_file("tabular/breast_cancer.csv").unwrap();
     let t = read_csv(path, &CsvOptions { has_header: false, skip_rows: 1, ..CsvOptions::default() }).unwrap();
     assert_eq!((t.n_rows(), t.n_cols()), (569, 31));
     let labels = t.labels("30").unwrap();

@@ -180,6 +180,7 @@ fn activation_layers_and_dense_load_every_name() {
     assert_eq!(err.to_string(), "a (Activation): config key \"activation\": unknown activation \"glu\"");
 }
 
+#[cfg(feature = "hdf5")]
 #[test]
 fn keras2_files_load_hard_sigmoid_with_keras2_formula() {
     use crate::{Dense, Sequential};

@@ -19,6 +19,7 @@ use crate::fit::EpochLog;
 /// architecture and weights, without the optimizer state.
 ///
 /// ```
+/// # #[cfg(feature = "hdf5")] {
 /// use derin_data::Targets;
 /// use derin_nn::{Activation, Dense, FitOptions, Loss, ModelCheckpoint, Monitor, Sequential};
 /// use derin_optim::Adam;
@@ -36,6 +37,7 @@ use crate::fit::EpochLog;
 /// let best = Sequential::load(&path).unwrap();
 /// assert_eq!(best.count_params(), 3);
 /// std::fs::remove_dir_all(&dir).unwrap();
+/// # }
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelCheckpoint {

@@ -17,6 +17,7 @@ const KERAS2_HARD_SIGMOID: &str = "derin:hard_sigmoid_keras2";
 /// Rewrites every `"activation": "hard_sigmoid"` in the config of a model written by
 /// Keras 2 (`keras_version` 2.x), whose hard sigmoid is `0.2x + 0.5`, so that it loads as
 /// [`Activation::HardSigmoidKeras2`] rather than as Keras 3's `(x + 3)/6`.
+#[cfg(feature = "hdf5")]
 pub(crate) fn mark_keras2_activations(config: &mut Value) {
     match config {
         Value::Object(map) => {

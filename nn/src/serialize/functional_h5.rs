@@ -6,7 +6,7 @@ use std::path::Path;
 use hdf5_metno as hdf5;
 use serde_json::{Value, json};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::functional::{GraphLayer, Model};
 use crate::module::Module;
 use crate::serialize::f32_value;
@@ -55,8 +55,8 @@ impl Model {
     /// leaves a previous file intact.
     ///
     /// # Errors
-    /// [`Error::Unserializable`] for a layer without a Keras config; [`Error::File`] when
-    /// the file cannot be written.
+    /// [`Error::Unserializable`](crate::Error::Unserializable) for a layer without a Keras
+    /// config; [`Error::File`](crate::Error::File) when the file cannot be written.
     ///
     /// ```
     /// use derin_nn::{Activation, Concatenate, Dense, Graph, Model};
@@ -114,8 +114,8 @@ impl Model {
     /// uncompiled, never an error.
     ///
     /// # Errors
-    /// [`Error::File`] naming what is wrong with the file (missing, not HDF5, missing
-    /// attribute or group, weights of the wrong shape); [`Error::Config`] for a model that
+    /// [`Error::File`](crate::Error::File) naming what is wrong with the file (missing, not HDF5, missing
+    /// attribute or group, weights of the wrong shape); [`Error::Config`](crate::Error::Config) for a model that
     /// is not functional, an unknown layer class or a bad config.
     ///
     /// ```
@@ -168,7 +168,7 @@ impl Model {
     /// group of [`save`](Model::save) at the file's root. Atomic like `save`.
     ///
     /// # Errors
-    /// [`Error::File`] when the file cannot be written.
+    /// [`Error::File`](crate::Error::File) when the file cannot be written.
     ///
     /// ```
     /// use derin_nn::{Activation, Dense, Graph, Model};
@@ -200,7 +200,7 @@ impl Model {
     /// shape is checked before any weight changes.
     ///
     /// # Errors
-    /// [`Error::File`] naming the layer, the weight and both shapes when the file does
+    /// [`Error::File`](crate::Error::File) naming the layer, the weight and both shapes when the file does
     /// not fit the model, or what is wrong with the file. On error the model is unchanged.
     ///
     /// ```
@@ -240,10 +240,4 @@ impl Model {
     pub(crate) fn write_keras3(&self, group: &hdf5::Group) -> Why<()> {
         write_keras3_weights(group, &self.keras_modules(), self.name())
     }
-}
-
-/// An [`Error::Config`] for a model class `load_model` does not read.
-pub(crate) fn unknown_model(class: &str) -> Error {
-    let reason = format!("a {class} model; Derin loads Sequential and Functional (Model) models");
-    Error::Config { layer: "model_config".into(), key: "class_name".into(), reason }
 }

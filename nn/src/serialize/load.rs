@@ -1,5 +1,6 @@
 //! `load_model`: any Keras model file Derin reads, as a [`KerasModel`].
 
+#[cfg(feature = "hdf5")]
 use std::path::Path;
 
 use derin_tensor::Tensor;
@@ -8,8 +9,9 @@ use crate::error::{Error, Result};
 use crate::functional::Model;
 use crate::module::Module;
 use crate::sequential::Sequential;
-use crate::serialize::functional_h5::unknown_model;
+#[cfg(feature = "hdf5")]
 use crate::serialize::h5::{open, read_model_config};
+#[cfg(feature = "hdf5")]
 use crate::serialize::keras_zip::{is_keras_zip, load_keras_zip};
 use crate::serialize::registry::class_and_config;
 
@@ -81,6 +83,7 @@ impl KerasModel {
     /// assert_eq!(load_model(&path).unwrap().summary(), m.summary());
     /// # std::fs::remove_file(&path).unwrap();
     /// ```
+    #[cfg(feature = "hdf5")]
     pub fn save_keras(&self, path: impl AsRef<Path>) -> Result<()> {
         let zip = path.as_ref().extension().is_some_and(|e| e == "keras");
         match self {
@@ -124,6 +127,7 @@ impl KerasModel {
     /// let mut m = KerasModel::Sequential(Sequential::new(&[2]).add(Dense::new(3, Activation::Relu)).unwrap());
     /// assert!(m.load_weights("/nonexistent/weights.h5").is_err());
     /// ```
+    #[cfg(feature = "hdf5")]
     pub fn load_weights(&mut self, path: impl AsRef<Path>) -> Result<()> {
         match self {
             KerasModel::Sequential(m) => m.load_weights(path),
@@ -192,6 +196,7 @@ pub fn model_from_json(json: &str) -> Result<KerasModel> {
 /// let err = derin_nn::load_model("/nonexistent/model.h5").unwrap_err();
 /// assert_eq!(err.to_string(), "/nonexistent/model.h5: no such file");
 /// ```
+#[cfg(feature = "hdf5")]
 pub fn load_model(path: impl AsRef<Path>) -> Result<KerasModel> {
     let path = path.as_ref();
     if is_keras_zip(path) {
@@ -204,4 +209,10 @@ pub fn load_model(path: impl AsRef<Path>) -> Result<KerasModel> {
         "Functional" | "Model" => Ok(KerasModel::Functional(Model::load_opened(&file, path, &config)?)),
         other => Err(unknown_model(other)),
     }
+}
+
+/// An [`Error::Config`] for a model class `load_model` does not read.
+pub(crate) fn unknown_model(class: &str) -> Error {
+    let reason = format!("a {class} model; Derin loads Sequential and Functional (Model) models");
+    Error::Config { layer: "model_config".into(), key: "class_name".into(), reason }
 }

@@ -117,7 +117,19 @@
 //! (malformed internal structures the C library does not check) are beyond what Derin
 //! can turn into an `Err`.
 //!
+//! # Cargo features
+//! Everything that reads or writes a file here needs `derin-nn`'s `hdf5` feature (on by
+//! default; it links the system's libhdf5): `save`, `load`, `save_weights`,
+//! `load_weights` and `save_keras_zip` of [`Sequential`](crate::Sequential) and
+//! [`Model`](crate::Model), [`KerasModel::save_keras`], [`KerasModel::load_weights`],
+//! [`load_model`] and [`predict_files`] (with [`PREDICT_BATCH_SIZE`] and
+//! [`output_paths`]). Without it ([`ModelCheckpoint`](crate::ModelCheckpoint) then
+//! returns [`Error::FeatureDisabled`](crate::Error::FeatureDisabled) for Sequential and
+//! functional models), the configs stay: `to_keras_config` / `from_keras_config`,
+//! [`layer_from_config`], [`model_from_json`] and [`KerasModel::to_json`].
+//!
 //! ```
+//! # #[cfg(feature = "hdf5")] {
 //! use derin_nn::{Activation, Dense, Dropout, Loss, Sequential};
 //! use derin_optim::Adam;
 //! let path = std::env::temp_dir().join(format!("derin-doc-serialize-{}.h5", std::process::id()));
@@ -131,26 +143,41 @@
 //! assert_eq!(back.summary(), m.summary());
 //! assert!(back.is_compiled());
 //! # std::fs::remove_file(&path).unwrap();
+//! # }
 //! ```
 
 mod config;
 mod functional;
+#[cfg(feature = "hdf5")]
 mod functional_h5;
+#[cfg(feature = "hdf5")]
 mod h5;
+#[cfg(feature = "hdf5")]
 mod keras3_weights;
+#[cfg(feature = "hdf5")]
 mod keras_zip;
 mod load;
 mod model;
+#[cfg(not(feature = "hdf5"))]
+mod no_hdf5;
+#[cfg(feature = "hdf5")]
 mod predict;
 pub(crate) mod registry;
+#[cfg(feature = "hdf5")]
 mod training;
+#[cfg(feature = "hdf5")]
 mod weights;
 
+#[cfg(feature = "hdf5")]
+pub(crate) use config::mark_keras2_activations;
 pub(crate) use config::{
-    KerasConfig, base_config, data_format_value, f32_value, initializer, mark_keras2_activations, padding1d_value,
-    padding2d_value, unserializable,
+    KerasConfig, base_config, data_format_value, f32_value, initializer, padding1d_value, padding2d_value,
+    unserializable,
 };
-pub use load::{KerasModel, load_model, model_from_json};
+#[cfg(feature = "hdf5")]
+pub use load::load_model;
+pub use load::{KerasModel, model_from_json};
+#[cfg(feature = "hdf5")]
 pub use predict::{PREDICT_BATCH_SIZE, output_paths, predict_files};
 pub use registry::{layer_from_config, merge_layer_from_config};
 

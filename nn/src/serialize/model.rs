@@ -1,28 +1,39 @@
 //! `Sequential::save`, `load`, `save_weights`, `load_weights` and the model's Keras config.
 
+#[cfg(feature = "hdf5")]
 use std::collections::BTreeMap;
+#[cfg(feature = "hdf5")]
 use std::path::Path;
 
+#[cfg(feature = "hdf5")]
 use derin_optim::{Hyperparameters, OptimizerState, SavedArray, Slot};
+#[cfg(feature = "hdf5")]
 use hdf5_metno as hdf5;
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
 use crate::module::Module;
 use crate::sequential::Sequential;
+#[cfg(feature = "hdf5")]
 use crate::serialize::h5::read_model_config;
+#[cfg(feature = "hdf5")]
 use crate::serialize::h5::{
     Why, file_error, open, read_f32, read_i64, read_str, read_str_list, write_atomically, write_f32, write_i64,
     write_str, write_str_list,
 };
+#[cfg(feature = "hdf5")]
 use crate::serialize::keras3_weights::{is_keras3, is_keras3_path};
 use crate::serialize::registry::class_and_config;
+#[cfg(feature = "hdf5")]
 use crate::serialize::training::{
     keras_name, loss_from_keras, metric_from_keras, optimizer_from_hyperparameters, optimizer_from_keras,
     training_config,
 };
+#[cfg(feature = "hdf5")]
 use crate::serialize::weights::{model_weights, read_weights, weights_group, write_weights};
-use crate::serialize::{BACKEND, KERAS_VERSION, KerasConfig, layer_from_config};
+#[cfg(feature = "hdf5")]
+use crate::serialize::{BACKEND, KERAS_VERSION};
+use crate::serialize::{KerasConfig, layer_from_config};
 
 impl Sequential {
     /// The model's Keras config, as Keras' `Sequential.get_config()`: `name`, `trainable`,
@@ -111,7 +122,11 @@ impl Sequential {
         }
         Ok(model)
     }
+}
 
+/// HDF5 files (the `hdf5` feature).
+#[cfg(feature = "hdf5")]
+impl Sequential {
     /// Saves the whole model to an HDF5 file in Keras' `.h5` layout (see
     /// [the module docs](crate::serialize)): the architecture, the weights and, when
     /// compiled, the loss, metrics and optimizer with its state, so that
@@ -372,6 +387,7 @@ impl Sequential {
 /// The order Keras creates an optimizer's slot variables in: groups of slots, each group
 /// over every parameter (Adam interleaves momentum and velocity per parameter, then
 /// AMSGrad's velocity_hat; RMSprop has all velocities, then momentums, then averages).
+#[cfg(feature = "hdf5")]
 fn keras_slot_order(h: &Hyperparameters) -> &'static [&'static [Slot]] {
     match h {
         Hyperparameters::Adam(_) | Hyperparameters::AdamW(_) | Hyperparameters::Nadam(_) => {
