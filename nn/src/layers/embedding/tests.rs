@@ -67,12 +67,13 @@ fn a_fractional_id_panics() {
 }
 
 #[test]
-fn output_shape_needs_a_time_axis_only() {
+fn ids_of_any_rank_gain_a_last_axis() {
     let emb = Embedding::new(10, 3).unwrap();
     assert_eq!(emb.output_shape(&[7]).unwrap(), vec![7, 3]);
-    let err = emb.output_shape(&[7, 2]).unwrap_err().to_string();
-    assert!(err.contains("embedding (Embedding)") && err.contains("[time]") && err.contains("[7, 2]"), "{err}");
-    assert!(emb.output_shape(&[]).is_err());
+    assert_eq!(emb.output_shape(&[7, 2]).unwrap(), vec![7, 2, 3]);
+    assert_eq!(emb.output_shape(&[]).unwrap(), vec![3]); // one id per sample
+    let y = table().forward(&Tensor::from_vec(vec![1.0, 2.0], &[2]), &mut Ctx::eval());
+    assert_eq!(y.shape(), &[2, 2]);
     assert!(Embedding::new(3, 0).unwrap_err().to_string().contains("output_dim"));
 }
 
