@@ -26,13 +26,17 @@ pub struct Param {
     name: Arc<str>,
     id: TensorId,
     value: Arc<RwLock<Tensor>>,
+    /// The untracked copy [`frozen_value`](Param::frozen_value) hands out, made once per
+    /// change of the value.
+    frozen: Arc<RwLock<Option<Tensor>>>,
 }
 
 impl Param {
     /// A parameter called `name` holding `value`.
     pub fn new(name: &str, value: ArrayD<f32>) -> Self {
         let id = TensorId::new();
-        Param { name: name.into(), id, value: Arc::new(RwLock::new(Tensor::make_with_id(id, value, true))) }
+        let value = Arc::new(RwLock::new(Tensor::make_with_id(id, value, true)));
+        Param { name: name.into(), id, value, frozen: Arc::new(RwLock::new(None)) }
     }
 
     /// The parameter's name (Keras' weight names: `kernel`, `bias`, `gamma`, …).
@@ -42,7 +46,7 @@ impl Param {
 
     /// The same storage under another name (a layer prefixing its weights).
     pub fn renamed(&self, name: &str) -> Self {
-        Param { name: name.into(), id: self.id, value: self.value.clone() }
+        Param { name: name.into(), id: self.id, value: self.value.clone(), frozen: self.frozen.clone() }
     }
 
     /// The id its gradients are stored under.
@@ -53,6 +57,29 @@ impl Param {
     /// The current value as a tracked leaf tensor (a cheap handle, no copy).
     pub fn value(&self) -> Tensor {
         self.value.read().expect("parameter lock poisoned").clone()
+    }
+
+    /// The current value as an untracked tensor (no gradient flows to the parameter): what
+    /// a frozen layer computes with. It is copied once per change of the value and shared
+    /// after that, so a frozen weight costs no copy per step, unlike
+    /// `value().detach()`.
+    ///
+    /// ```
+    /// use derin_tensor::{Param, Tensor};
+    /// let w = Param::new("kernel", Tensor::ones(&[2]).to_array());
+    /// let (a, b) = (w.frozen_value(), w.frozen_value());
+    /// assert!(!a.is_tracked());
+    /// assert_eq!(a.array().as_ptr(), b.array().as_ptr()); // one copy, shared
+    /// w.set(Tensor::zeros(&[2]).to_array());
+    /// assert_eq!(w.frozen_value().to_vec(), vec![0.0, 0.0]); // follows the value
+    /// ```
+    pub fn frozen_value(&self) -> Tensor {
+        if let Some(t) = self.frozen.read().expect("parameter lock poisoned").as_ref() {
+            return t.clone();
+        }
+        let slot = self.value.read().expect("parameter lock poisoned");
+        let mut frozen = self.frozen.write().expect("parameter lock poisoned");
+        frozen.get_or_insert_with(|| slot.detach()).clone()
     }
 
     /// The shape.
@@ -85,12 +112,14 @@ impl Param {
             slot.shape()
         );
         *slot = Tensor::make_with_id(self.id, value, true);
+        *self.frozen.write().expect("parameter lock poisoned") = None;
     }
 
     /// Changes the values in place. Tensors handed out earlier by [`value`](Param::value)
     /// keep the old values: when one is still alive the storage is copied first.
     pub fn update(&self, f: impl FnOnce(&mut ArrayD<f32>)) {
         let mut slot = self.value.write().expect("parameter lock poisoned");
+        *self.frozen.write().expect("parameter lock poisoned") = None;
         match Arc::get_mut(&mut slot.inner) {
             Some(Inner { data, .. }) => f(data),
             None => {

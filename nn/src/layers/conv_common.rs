@@ -42,8 +42,8 @@ impl ConvWeights {
     /// If the layer is not built; the message names `label`.
     pub(crate) fn values(&self, label: &str, trainable: bool) -> (Tensor, Option<Tensor>) {
         let kernel = self.kernel.as_ref().unwrap_or_else(|| panic!("{label}: forward before build"));
-        let freeze = |t: Tensor| if trainable { t } else { t.detach() };
-        (freeze(kernel.value()), self.bias.as_ref().map(|b| freeze(b.value())))
+        let freeze = |p: &Param| if trainable { p.value() } else { p.frozen_value() };
+        (freeze(kernel), self.bias.as_ref().map(freeze))
     }
 
     /// `<name>/kernel`, `<name>/bias`.

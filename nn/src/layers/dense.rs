@@ -206,10 +206,10 @@ impl Module for Dense {
     /// If the layer is not built; the message names the layer.
     fn forward(&self, x: &Tensor, _ctx: &mut Ctx) -> Tensor {
         let kernel = self.kernel.as_ref().unwrap_or_else(|| panic!("{}: forward before build", self.label()));
-        let freeze = |t: Tensor| if self.trainable() { t } else { t.detach() };
-        let mut y = x.matmul(&freeze(kernel.value()));
+        let freeze = |p: &Param| if self.trainable() { p.value() } else { p.frozen_value() };
+        let mut y = x.matmul(&freeze(kernel));
         if let Some(b) = &self.bias {
-            y = y + freeze(b.value());
+            y = y + freeze(b);
         }
         self.activation.apply(&y)
     }

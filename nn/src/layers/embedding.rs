@@ -184,7 +184,7 @@ impl Embedding {
             return Err(data(format!("{}: token id {bad} is not below input_dim = {n}", self.label())));
         }
         let rows: Vec<usize> = ids.iter().copied().collect();
-        let table = if self.trainable() { table.value() } else { table.value().detach() };
+        let table = if self.trainable() { table.value() } else { table.frozen_value() };
         Ok(table.index_select(0, &rows).reshape(&[ids.shape(), &[self.output_dim]].concat()))
     }
 
@@ -223,7 +223,7 @@ impl Module for Embedding {
             Tensor::from_vec(keep, x.shape())
         });
         ctx.set_mask(mask);
-        let table = if self.trainable() { table.value() } else { table.value().detach() };
+        let table = if self.trainable() { table.value() } else { table.frozen_value() };
         table.index_select(0, &ids).reshape(&[x.shape(), &[self.output_dim]].concat())
     }
 

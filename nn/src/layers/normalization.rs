@@ -335,7 +335,7 @@ fn along(v: &Tensor, axis: usize, ndim: usize) -> Tensor {
 
 /// The detached value of a weight, or the value itself when it should get a gradient.
 pub(super) fn value(p: &Param, trainable: bool) -> Tensor {
-    if trainable { p.value() } else { p.value().detach() }
+    if trainable { p.value() } else { p.frozen_value() }
 }
 
 impl Module for BatchNormalization {

@@ -264,8 +264,8 @@ impl RnnBase {
     /// If the layer is not built.
     pub fn values(&self, label: &str) -> [Tensor; 3] {
         let get = |p: &Option<Param>| {
-            let v = p.as_ref().unwrap_or_else(|| panic!("{label}: forward before build")).value();
-            if self.core.trainable { v } else { v.detach() }
+            let p = p.as_ref().unwrap_or_else(|| panic!("{label}: forward before build"));
+            if self.core.trainable { p.value() } else { p.frozen_value() }
         };
         [get(&self.kernel), get(&self.recurrent_kernel), get(&self.bias)]
     }
