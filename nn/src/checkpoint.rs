@@ -7,7 +7,7 @@ use std::path::Path;
 
 use derin_optim::{Optimizer, OptimizerState, Slot};
 use derin_tensor::ndarray::ArrayD;
-use derin_tensor::{Param, load_safetensors, save_safetensors};
+use derin_tensor::{Param, Tensor, load_safetensors, save_safetensors};
 
 use crate::error::{Error, Result};
 
@@ -99,20 +99,20 @@ pub fn load_weights(path: impl AsRef<Path>, params: &[Param]) -> Result<()> {
 /// std::fs::remove_file(&path).unwrap();
 /// ```
 pub fn save_checkpoint(path: impl AsRef<Path>, params: &[Param], optimizers: &[(&str, &dyn Optimizer)]) -> Result<()> {
-    let values: Vec<ArrayD<f32>> = params.iter().map(|p| p.value().to_array()).collect();
-    let mut names: Vec<String> = params.iter().map(|p| p.name().to_string()).collect();
-    let mut arrays: Vec<ArrayD<f32>> = values;
+    // The parameters' current values are written from the tensors themselves, uncopied.
+    let values: Vec<Tensor> = params.iter().map(Param::value).collect();
+    let (mut slot_names, mut slot_arrays) = (Vec::new(), Vec::new());
     let mut metadata = BTreeMap::from([("format".to_string(), "derin".to_string())]);
     for (name, optimizer) in optimizers {
         let mut state = optimizer.state();
         let mut table: BTreeMap<String, BTreeMap<Slot, String>> = BTreeMap::new();
         for (param, slots) in std::mem::take(&mut state.slots) {
             for (slot, saved) in slots {
-                let tensor = format!("{OPTIMIZER_PREFIX}{name}/{}", arrays.len());
+                let tensor = format!("{OPTIMIZER_PREFIX}{name}/{}", params.len() + slot_arrays.len());
                 let array =
                     saved.to_array().ok_or_else(|| file_error(path.as_ref(), "an optimizer buffer is malformed"))?;
-                arrays.push(array);
-                names.push(tensor.clone());
+                slot_arrays.push(array);
+                slot_names.push(tensor.clone());
                 table.entry(param.clone()).or_default().insert(slot, tensor);
             }
         }
@@ -120,7 +120,9 @@ pub fn save_checkpoint(path: impl AsRef<Path>, params: &[Param], optimizers: &[(
         let slots = serde_json::to_string(&table).expect("a slot table always serializes");
         metadata.insert(format!("{OPTIMIZER_PREFIX}{name}/slots"), slots);
     }
-    let tensors: Vec<(&str, &ArrayD<f32>)> = names.iter().map(String::as_str).zip(&arrays).collect();
+    let weights = params.iter().map(Param::name).zip(values.iter().map(Tensor::array));
+    let slots = slot_names.iter().map(String::as_str).zip(&slot_arrays);
+    let tensors: Vec<(&str, &ArrayD<f32>)> = weights.chain(slots).collect();
     Ok(save_safetensors(path, &tensors, Some(&metadata))?)
 }
 

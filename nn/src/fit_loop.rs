@@ -417,33 +417,30 @@ pub(crate) fn run<M: Fit + TrainStep<Batch = TrainBatch>>(
 pub(crate) struct MultiAccumulator {
     total: f64,
     samples: usize,
-    outputs: Vec<(String, Loss, Accumulator)>,
+    per_output: RunningMetrics,
 }
 
 impl MultiAccumulator {
     pub(crate) fn new(outputs: &[(String, Loss, Vec<Metric>)]) -> Self {
-        let outputs = outputs.iter().map(|(n, l, m)| (n.clone(), l.clone(), Accumulator::new(m))).collect();
-        MultiAccumulator { total: 0.0, samples: 0, outputs }
+        MultiAccumulator { total: 0.0, samples: 0, per_output: RunningMetrics::new(outputs) }
     }
 
     pub(crate) fn add(&mut self, total: f32, losses: &[f32], preds: &[Tensor], ys: &[Targets]) -> Result<()> {
         let n = preds.first().and_then(|p| p.shape().first().copied()).unwrap_or(1);
         self.total += f64::from(total) * n as f64;
         self.samples += n;
-        for (((_, loss_fn, acc), &loss), (pred, y)) in self.outputs.iter_mut().zip(losses).zip(preds.iter().zip(ys)) {
-            acc.add(loss_fn, loss, pred, y)?;
-        }
-        Ok(())
+        self.per_output.add(losses, preds, ys)
     }
 
     /// One output: `loss` and `metrics` as a `Sequential` reports them; several: the
     /// total and each output's scores.
     pub(crate) fn mean(&self) -> Scores {
         let total = (self.total / self.samples.max(1) as f64) as f32;
-        if let [(_, _, acc)] = self.outputs.as_slice() {
+        if let [(_, _, acc)] = self.per_output.outputs.as_slice() {
             return Scores { loss: total, ..acc.mean() };
         }
         let outputs = self
+            .per_output
             .outputs
             .iter()
             .map(|(name, _, acc)| {
