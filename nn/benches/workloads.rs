@@ -7,7 +7,11 @@
 
 use std::time::Instant;
 
-use derin_nn::{Activation, Ctx, Dense, GRU, Module};
+use derin_nn::{
+    Activation, Conv2D, Ctx, DataFormat, Dense, Embedding, GRU, GlobalAveragePooling1D, GlobalAveragePooling2D,
+    MaxPooling2D, Module, Sequential,
+};
+use derin_optim::{Optimizer, Sgd, SgdConfig};
 use derin_tensor::ndarray::{ArrayD, IxDyn};
 use derin_tensor::{Param, Rng, Tensor, no_grad};
 
@@ -92,6 +96,57 @@ fn gru_bench(rng: &mut Rng) {
     report_steps("gru_train_step", &t, loss0, loss1);
 }
 
+/// Transfer learning: a frozen three-conv backbone (3×32×32 → 32 → 64 → 128 channels,
+/// 3×3 kernels, 2×2 max-pooling, global average) under a trainable dense 128 → 10 head,
+/// batch 32. Only the head's two weights get gradients.
+fn transfer_bench(rng: &mut Rng) {
+    let mut backbone = Sequential::with_seed(&[3, 32, 32], 0)
+        .add(Conv2D::new(32, [3, 3], Activation::Relu))
+        .and_then(|m| m.add(MaxPooling2D::new([2, 2])))
+        .and_then(|m| m.add(Conv2D::new(64, [3, 3], Activation::Relu)))
+        .and_then(|m| m.add(MaxPooling2D::new([2, 2])))
+        .and_then(|m| m.add(Conv2D::new(128, [3, 3], Activation::Relu)))
+        .and_then(|m| m.add(GlobalAveragePooling2D::new()))
+        .expect("valid backbone");
+    backbone.set_trainable(false);
+    let mut head = Dense::new(10, Activation::Linear);
+    head.build(&[128], rng).expect("valid shape");
+    let params = head.params();
+    let x = Tensor::normal(&[32, 3, 32, 32], 0.0, 1.0, rng);
+    let labels: Vec<usize> = (0..32).map(|_| rng.below(10)).collect();
+    let loss = || cross_entropy(&head.forward(&backbone.forward(&x, &mut Ctx::train(0)), &mut Ctx::train(0)), &labels);
+    let loss0 = no_grad(loss).item();
+    let t = time_train(|| sgd_step(&params, &loss(), 0.05));
+    let loss1 = no_grad(loss).item();
+    report_steps("transfer_train_step", &t, loss0, loss1);
+}
+
+/// A 100,000 × 300 embedding looked up by a batch of 32 sequences of 20 ids, averaged
+/// over the sequence, under a dense 300 → 2 head, trained by `derin_optim::Sgd`: a step
+/// touches at most 640 rows of the table.
+fn embedding_bench(rng: &mut Rng) {
+    let (vocab, dim, batch, steps) = (100_000, 300, 32, 20);
+    let mut embedding = Embedding::new(vocab, dim).expect("valid sizes");
+    embedding.build(&[steps], rng).expect("valid shape");
+    let pool = GlobalAveragePooling1D::new().with_data_format(DataFormat::ChannelsLast);
+    let mut head = Dense::new(2, Activation::Linear);
+    head.build(&[dim], rng).expect("valid shape");
+    let params: Vec<Param> = embedding.params().into_iter().chain(head.params()).collect();
+    let ids: Vec<f32> = (0..batch * steps).map(|_| rng.below(vocab) as f32).collect();
+    let x = Tensor::from_vec(ids, &[batch, steps]);
+    let labels: Vec<usize> = (0..batch).map(|_| rng.below(2)).collect();
+    let loss = || {
+        let mut ctx = Ctx::train(0);
+        cross_entropy(&head.forward(&pool.forward(&embedding.forward(&x, &mut ctx), &mut ctx), &mut ctx), &labels)
+    };
+    // The library's SGD, which reads a row-sparse gradient without expanding it.
+    let mut sgd = Sgd::try_new(SgdConfig { learning_rate: 0.5, ..SgdConfig::default() }).expect("valid config");
+    let loss0 = no_grad(loss).item();
+    let t = time_train(|| sgd.step(&params, &loss().backward()));
+    let loss1 = no_grad(loss).item();
+    report_steps("embedding_train_step", &t, loss0, loss1);
+}
+
 fn main() {
     // The allocator settings training programs use (see `tune_allocator`'s docs).
     derin_tensor::tune_allocator();
@@ -103,5 +158,11 @@ fn main() {
     let mut rng = Rng::seed(0);
     if wanted("gru_train_step") {
         gru_bench(&mut rng);
+    }
+    if wanted("transfer_train_step") {
+        transfer_bench(&mut rng);
+    }
+    if wanted("embedding_train_step") {
+        embedding_bench(&mut rng);
     }
 }

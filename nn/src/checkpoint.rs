@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use derin_optim::{Optimizer, OptimizerState, Slot};
-use derin_tensor::ndarray::ArrayD;
+use derin_tensor::ndarray::{ArrayD, ArrayViewD};
 use derin_tensor::{Param, Tensor, load_safetensors, save_safetensors};
 
 use crate::error::{Error, Result};
@@ -120,9 +120,9 @@ pub fn save_checkpoint(path: impl AsRef<Path>, params: &[Param], optimizers: &[(
         let slots = serde_json::to_string(&table).expect("a slot table always serializes");
         metadata.insert(format!("{OPTIMIZER_PREFIX}{name}/slots"), slots);
     }
-    let weights = params.iter().map(Param::name).zip(values.iter().map(Tensor::array));
-    let slots = slot_names.iter().map(String::as_str).zip(&slot_arrays);
-    let tensors: Vec<(&str, &ArrayD<f32>)> = weights.chain(slots).collect();
+    let weights = params.iter().map(Param::name).zip(values.iter().map(Tensor::view));
+    let slots = slot_names.iter().map(String::as_str).zip(slot_arrays.iter().map(|a| a.view()));
+    let tensors: Vec<(&str, ArrayViewD<'_, f32>)> = weights.chain(slots).collect();
     Ok(save_safetensors(path, &tensors, Some(&metadata))?)
 }
 

@@ -3,6 +3,7 @@
 use derin_tensor::Gradients;
 
 /// Clamps every gradient element into `[min, max]` (Keras' `clipvalue` uses `[-v, v]`).
+/// A row-sparse gradient stays sparse when the range holds 0 (its zeros stay zeros).
 ///
 /// # Panics
 /// When `min > max` or either is NaN.
@@ -17,8 +18,15 @@ use derin_tensor::Gradients;
 /// ```
 pub fn clip_by_value(grads: &mut Gradients, min: f32, max: f32) {
     assert!(min <= max, "clip_by_value: min ({min}) must be <= max ({max})");
-    for (_, g) in grads.iter_mut() {
-        g.mapv_inplace(|x| x.clamp(min, max));
+    if (min..=max).contains(&0.0) {
+        // Zeros stay zeros: a row-sparse gradient is clipped in its rows alone.
+        for (_, mut g) in grads.values_mut() {
+            g.mapv_inplace(|x| x.clamp(min, max));
+        }
+    } else {
+        for (_, g) in grads.iter_mut() {
+            g.mapv_inplace(|x| x.clamp(min, max));
+        }
     }
 }
 
@@ -38,7 +46,7 @@ pub fn clip_by_value(grads: &mut Gradients, min: f32, max: f32) {
 /// ```
 pub fn clip_by_norm(grads: &mut Gradients, max_norm: f32) {
     assert!(max_norm >= 0.0, "clip_by_norm: max_norm must be >= 0, got {max_norm}");
-    for (_, g) in grads.iter_mut() {
+    for (_, mut g) in grads.values_mut() {
         let norm = g.iter().map(|&x| x as f64 * x as f64).sum::<f64>().sqrt();
         if norm.is_finite() && norm > max_norm as f64 {
             let scale = (max_norm as f64 / norm) as f32;
@@ -72,11 +80,11 @@ pub fn clip_by_norm(grads: &mut Gradients, max_norm: f32) {
 /// ```
 pub fn clip_by_global_norm(grads: &mut Gradients, max_norm: f32) -> f32 {
     assert!(max_norm >= 0.0, "clip_by_global_norm: max_norm must be >= 0, got {max_norm}");
-    let sum: f64 = grads.iter_mut().map(|(_, g)| g.iter().map(|&x| x as f64 * x as f64).sum::<f64>()).sum();
+    let sum: f64 = grads.values_mut().map(|(_, g)| g.iter().map(|&x| x as f64 * x as f64).sum::<f64>()).sum();
     let norm = sum.sqrt();
     if norm.is_finite() && norm > max_norm as f64 {
         let scale = (max_norm as f64 / norm) as f32;
-        for (_, g) in grads.iter_mut() {
+        for (_, mut g) in grads.values_mut() {
             g.mapv_inplace(|x| x * scale);
         }
     }

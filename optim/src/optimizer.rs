@@ -2,8 +2,7 @@
 
 use std::collections::HashSet;
 
-use derin_tensor::ndarray::ArrayD;
-use derin_tensor::{Gradients, Param};
+use derin_tensor::{GradRef, Gradients, Param};
 
 use crate::error::Result;
 use crate::state::OptimizerState;
@@ -140,7 +139,7 @@ pub(crate) fn with_gradients<'a>(
     owner: &'static str,
     params: &'a [Param],
     grads: &'a Gradients,
-) -> Vec<(&'a Param, &'a ArrayD<f32>)> {
+) -> Vec<(&'a Param, GradRef<'a>)> {
     let mut names = HashSet::with_capacity(params.len());
     let mut out = Vec::with_capacity(params.len());
     for p in params {
@@ -150,7 +149,7 @@ pub(crate) fn with_gradients<'a>(
              so names must be unique (prefix them, e.g. \"dense_1/kernel\")",
             p.name()
         );
-        if let Some(g) = grads.param(p) {
+        if let Some(g) = grads.stored(p) {
             let shape = p.shape();
             assert_eq!(
                 g.shape(),

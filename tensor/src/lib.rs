@@ -37,7 +37,7 @@ mod testing;
 
 pub use crate::safetensors::{SafeTensors, Strictness, load_params, load_safetensors, save_params, save_safetensors};
 pub use allocator::tune_allocator;
-pub use autograd::{BackwardCtx, GradMode, Gradients, is_grad_enabled, no_grad};
+pub use autograd::{BackwardCtx, GradMode, GradRef, Gradients, RowSparse, is_grad_enabled, no_grad};
 pub use error::{Error, Result};
 pub use gradcheck::{GradCheck, GradCheckError, GradCheckReport, check_gradients};
 pub use init::{Rng, fans};
@@ -45,7 +45,7 @@ pub use ops::AxisIndex;
 pub use ops::PadMode;
 pub use ops::broadcast_shapes;
 pub use param::Param;
-pub use tensor::{Tensor, TensorId};
+pub use tensor::{SharedArray, Tensor, TensorId};
 // conv/pool exports
 pub use ops::conv::{Conv1dOptions, Conv2dOptions, ConvTranspose1dOptions, ConvTranspose2dOptions, Padding, Padding1d};
 pub use ops::pool::{Pool1dOptions, Pool2dOptions};

@@ -4,7 +4,7 @@ use std::sync::{Arc, RwLock};
 
 use ndarray::ArrayD;
 
-use crate::tensor::{Inner, Tensor, TensorId};
+use crate::tensor::{Inner, Tensor, TensorId, Values};
 
 /// A trainable value (a layer's kernel, a bias) with a name and a stable id.
 ///
@@ -35,7 +35,7 @@ impl Param {
     /// A parameter called `name` holding `value`.
     pub fn new(name: &str, value: ArrayD<f32>) -> Self {
         let id = TensorId::new();
-        let value = Arc::new(RwLock::new(Tensor::make_with_id(id, value, true)));
+        let value = Arc::new(RwLock::new(Tensor::make_with_id(id, Values::Array(value.into_shared()), true)));
         Param { name: name.into(), id, value, frozen: Arc::new(RwLock::new(None)) }
     }
 
@@ -60,16 +60,16 @@ impl Param {
     }
 
     /// The current value as an untracked tensor (no gradient flows to the parameter): what
-    /// a frozen layer computes with. It is copied once per change of the value and shared
-    /// after that, so a frozen weight costs no copy per step, unlike
-    /// `value().detach()`.
+    /// a frozen layer computes with. It shares the parameter's buffer (no copy), and the
+    /// same handle is handed out until the value changes.
     ///
     /// ```
     /// use derin_tensor::{Param, Tensor};
     /// let w = Param::new("kernel", Tensor::ones(&[2]).to_array());
     /// let (a, b) = (w.frozen_value(), w.frozen_value());
     /// assert!(!a.is_tracked());
-    /// assert_eq!(a.array().as_ptr(), b.array().as_ptr()); // one copy, shared
+    /// assert_eq!(a.array().as_ptr(), b.array().as_ptr());
+    /// assert_eq!(a.array().as_ptr(), w.value().array().as_ptr()); // the parameter's own buffer
     /// w.set(Tensor::zeros(&[2]).to_array());
     /// assert_eq!(w.frozen_value().to_vec(), vec![0.0, 0.0]); // follows the value
     /// ```
@@ -111,7 +111,7 @@ impl Param {
             value.shape(),
             slot.shape()
         );
-        *slot = Tensor::make_with_id(self.id, value, true);
+        *slot = Tensor::make_with_id(self.id, Values::Array(value.into_shared()), true);
         *self.frozen.write().expect("parameter lock poisoned") = None;
     }
 
@@ -121,11 +121,17 @@ impl Param {
         let mut slot = self.value.write().expect("parameter lock poisoned");
         *self.frozen.write().expect("parameter lock poisoned") = None;
         match Arc::get_mut(&mut slot.inner) {
-            Some(Inner { data, .. }) => f(data),
+            Some(Inner { data, .. }) => {
+                // Moves the buffer out without a copy when no other tensor shares it (a
+                // detached or reshaped handle to it still alive gets the old values).
+                let mut values = std::mem::take(data).into_array().into_owned();
+                f(&mut values);
+                *data = Values::Array(values.into_shared());
+            }
             None => {
                 let mut data = slot.to_array();
                 f(&mut data);
-                *slot = Tensor::make_with_id(self.id, data, true);
+                *slot = Tensor::make_with_id(self.id, Values::Array(data.into_shared()), true);
             }
         }
     }

@@ -52,7 +52,7 @@ mod tests;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use ndarray::{ArrayD, IxDyn};
+use ndarray::{ArrayD, ArrayViewD, AsArray, IxDyn};
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
@@ -130,11 +130,14 @@ impl SafeTensors {
 /// assert_eq!(SafeTensors::from_bytes(&bytes)?.tensors["step_size"].shape(), &[] as &[usize]);
 /// # Ok::<(), derin_tensor::Error>(())
 /// ```
-pub fn save_safetensors(
+pub fn save_safetensors<'a, V>(
     path: impl AsRef<Path>,
-    tensors: &[(&str, &ArrayD<f32>)],
+    tensors: &[(&str, V)],
     metadata: Option<&BTreeMap<String, String>>,
-) -> Result<()> {
+) -> Result<()>
+where
+    V: AsArray<'a, f32, IxDyn> + Clone,
+{
     let path = path.as_ref();
     let bytes = encode(tensors, metadata).map_err(|reason| Error::SafeTensors { path: path.to_path_buf(), reason })?;
     crate::atomic::write_atomically(path, &bytes)
@@ -170,22 +173,23 @@ pub fn load_safetensors(path: impl AsRef<Path>) -> Result<SafeTensors> {
 }
 
 /// The bytes of a file holding `tensors` as `F32`, in name order, and `metadata`.
-fn encode(
-    tensors: &[(&str, &ArrayD<f32>)],
+fn encode<'a, V: AsArray<'a, f32, IxDyn> + Clone>(
+    tensors: &[(&str, V)],
     metadata: Option<&BTreeMap<String, String>>,
 ) -> std::result::Result<Vec<u8>, String> {
-    check_unique(tensors.iter().map(|&(name, _)| name), "tensor")?;
+    let tensors: Vec<(&str, ArrayViewD<'a, f32>)> = tensors.iter().map(|(name, v)| (*name, v.clone().into())).collect();
+    check_unique(tensors.iter().map(|(name, _)| *name), "tensor")?;
     let mut sorted = tensors.to_vec();
-    sorted.sort_by_key(|&(name, _)| name);
+    sorted.sort_by_key(|(name, _)| *name);
 
     let mut header = serde_json::Map::new();
     if let Some(metadata) = metadata {
         header.insert(METADATA_KEY.into(), json!(metadata));
     }
     let mut offset = 0;
-    for &(name, array) in &sorted {
+    for (name, array) in &sorted {
         let end = offset + 4 * array.len();
-        header.insert(name.into(), json!({"dtype": "F32", "shape": array.shape(), "data_offsets": [offset, end]}));
+        header.insert((*name).into(), json!({"dtype": "F32", "shape": array.shape(), "data_offsets": [offset, end]}));
         offset = end;
     }
     let mut bytes = vec![0; 8];
@@ -198,7 +202,7 @@ fn encode(
     }
     bytes[..8].copy_from_slice(&header_len.to_le_bytes());
     bytes.reserve(offset);
-    for &(_, array) in &sorted {
+    for (_, array) in &sorted {
         bytes.extend(array.iter().flat_map(|x| x.to_le_bytes()));
     }
     Ok(bytes)

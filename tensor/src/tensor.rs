@@ -1,10 +1,10 @@
 //! The `Tensor` handle: creation, access to values, printing.
 
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
-use ndarray::{ArrayD, ArrayViewD, IxDyn};
+use ndarray::{ArcArray, ArrayD, ArrayViewD, Dimension, IxDyn};
 
 use crate::autograd::Node;
 
@@ -26,9 +26,84 @@ impl Default for TensorId {
     }
 }
 
+/// A tensor's values: a reference-counted buffer with a layout (shape, strides, offset),
+/// so reshapes, permutations, slices and detached copies share one buffer.
+pub type SharedArray = ArcArray<f32, IxDyn>;
+
+/// Where a tensor's values live.
+pub(crate) enum Values {
+    /// A buffer and a layout (any strides ndarray can own: permuted, sliced).
+    Array(SharedArray),
+    /// `base` read with zero strides as `shape`; the dense copy is made only when asked
+    /// for as an array ([`Tensor::array`]), never for a [`Tensor::view`].
+    Broadcast { base: SharedArray, shape: IxDyn, dense: OnceLock<SharedArray> },
+}
+
+impl Values {
+    pub(crate) fn view(&self) -> ArrayViewD<'_, f32> {
+        match self {
+            Values::Array(a) => a.view(),
+            Values::Broadcast { base, shape, .. } => {
+                base.broadcast(shape.clone()).expect("shape checked by broadcast_to")
+            }
+        }
+    }
+
+    pub(crate) fn array(&self) -> &SharedArray {
+        match self {
+            Values::Array(a) => a,
+            Values::Broadcast { dense, .. } => dense.get_or_init(|| self.view().to_shared()),
+        }
+    }
+
+    fn shape(&self) -> &[usize] {
+        match self {
+            Values::Array(a) => a.shape(),
+            Values::Broadcast { shape, .. } => shape.slice(),
+        }
+    }
+
+    /// Applies a layout change to the buffer (a broadcast is expanded first).
+    pub(crate) fn map_array(self, f: impl FnOnce(SharedArray) -> SharedArray) -> Values {
+        match self {
+            Values::Array(a) => Values::Array(f(a)),
+            broadcast => Values::Array(f(broadcast.into_array())),
+        }
+    }
+
+    /// The buffer, expanding a broadcast into one of its own.
+    pub(crate) fn into_array(self) -> SharedArray {
+        match self {
+            Values::Array(a) => a,
+            broadcast => broadcast.view().to_shared(),
+        }
+    }
+
+    /// The axes reordered: axis `i` of the result is axis `order[i]` (no copy).
+    pub(crate) fn permuted(self, order: &[usize]) -> Values {
+        self.map_array(|a| a.permuted_axes(IxDyn(order)))
+    }
+
+    /// The same values over the same buffer (no copy).
+    pub(crate) fn shared(&self) -> Values {
+        match self {
+            Values::Array(a) => Values::Array(a.clone()),
+            Values::Broadcast { base, shape, dense } => {
+                Values::Broadcast { base: base.clone(), shape: shape.clone(), dense: dense.clone() }
+            }
+        }
+    }
+}
+
+impl Default for Values {
+    fn default() -> Self {
+        Values::Array(SharedArray::zeros(IxDyn(&[0])))
+    }
+}
+
 pub(crate) struct Inner {
     pub(crate) id: TensorId,
-    pub(crate) data: ArrayD<f32>,
+    pub(crate) data: Values,
     /// Set for tensors made by a differentiable op while gradients are recorded.
     pub(crate) node: Option<Node>,
     /// Leaves that gradients flow to (parameters, inputs marked with `requires_grad`),
@@ -72,11 +147,21 @@ pub struct Tensor {
 
 impl Tensor {
     pub(crate) fn make(data: ArrayD<f32>, node: Option<Node>, requires_grad: bool) -> Self {
+        Self::make_values(Values::Array(data.into_shared()), node, requires_grad)
+    }
+
+    pub(crate) fn make_values(data: Values, node: Option<Node>, requires_grad: bool) -> Self {
         Tensor { inner: Arc::new(Inner { id: TensorId::new(), data, node, requires_grad }) }
     }
 
-    pub(crate) fn make_with_id(id: TensorId, data: ArrayD<f32>, requires_grad: bool) -> Self {
+    pub(crate) fn make_with_id(id: TensorId, data: Values, requires_grad: bool) -> Self {
         Tensor { inner: Arc::new(Inner { id, data, node: None, requires_grad }) }
+    }
+
+    /// A constant tensor (no gradient) over `array`'s buffer: no copy is made, and later
+    /// tensors made from it by reshapes or permutations share the buffer too.
+    pub fn from_shared(array: SharedArray) -> Self {
+        Self::make_values(Values::Array(array), None, false)
     }
 
     /// A constant tensor (no gradient) holding `array`.
@@ -165,13 +250,22 @@ impl Tensor {
                 let data = std::mem::take(&mut inner.data);
                 Self::make_with_id(inner.id, data, true)
             }
-            Err(shared) => Self::make(shared.data.clone(), None, true),
+            Err(shared) => Self::make_values(shared.data.shared(), None, true),
         }
     }
 
     /// The same values, cut off from the graph: no gradient flows through the result.
+    /// The values are shared, not copied.
+    ///
+    /// ```
+    /// # use derin_tensor::Tensor;
+    /// let x = Tensor::ones(&[1000]).requires_grad();
+    /// let d = x.detach();
+    /// assert!(!d.is_tracked());
+    /// assert_eq!(d.array().as_ptr(), x.array().as_ptr()); // one buffer
+    /// ```
     pub fn detach(&self) -> Self {
-        Tensor::make_with_id(TensorId::new(), self.inner.data.clone(), false)
+        Tensor::make_with_id(TensorId::new(), self.inner.data.shared(), false)
     }
 
     /// This tensor's id, the key of its gradient in a [`Gradients`](crate::Gradients) store.
@@ -184,24 +278,26 @@ impl Tensor {
         self.inner.requires_grad
     }
 
-    /// The values as an `ndarray` view.
-    pub fn array(&self) -> &ArrayD<f32> {
-        &self.inner.data
+    /// The values as a shared `ndarray` array (a buffer and a layout; cloning it copies no
+    /// data). A tensor made by [`broadcast_to`](Tensor::broadcast_to) is expanded into a
+    /// buffer of its own the first time this is called; [`view`](Tensor::view) never copies.
+    pub fn array(&self) -> &SharedArray {
+        self.inner.data.array()
     }
 
-    /// A view of the values.
+    /// A view of the values (never copies).
     pub fn view(&self) -> ArrayViewD<'_, f32> {
         self.inner.data.view()
     }
 
     /// The values as an owned `ndarray` array (copies).
     pub fn to_array(&self) -> ArrayD<f32> {
-        self.inner.data.clone()
+        self.view().to_owned()
     }
 
     /// The values in row-major order.
     pub fn to_vec(&self) -> Vec<f32> {
-        self.inner.data.iter().copied().collect()
+        self.view().iter().copied().collect()
     }
 
     /// The value of a tensor with one element.
@@ -210,7 +306,7 @@ impl Tensor {
     /// If the tensor has more or fewer than one element.
     pub fn item(&self) -> f32 {
         assert_eq!(self.len(), 1, "item: tensor of shape {:?} has {} elements, not 1", self.shape(), self.len());
-        *self.inner.data.iter().next().expect("one element")
+        *self.view().iter().next().expect("one element")
     }
 
     /// The shape.
@@ -220,17 +316,17 @@ impl Tensor {
 
     /// The number of dimensions.
     pub fn ndim(&self) -> usize {
-        self.inner.data.ndim()
+        self.shape().len()
     }
 
     /// The number of elements.
     pub fn len(&self) -> usize {
-        self.inner.data.len()
+        self.shape().iter().product()
     }
 
     /// Whether the tensor has no elements.
     pub fn is_empty(&self) -> bool {
-        self.inner.data.is_empty()
+        self.len() == 0
     }
 
     /// The op that made this tensor, if it is part of a recorded graph.
@@ -262,7 +358,7 @@ impl fmt::Display for Tensor {
     /// `grad_fn=<op>` or `requires_grad=True` when the tensor is tracked.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "tensor(")?;
-        write_nested(f, &self.inner.data.view(), 7)?;
+        write_nested(f, &self.view(), 7)?;
         write!(f, ", shape={:?}", self.shape())?;
         match (&self.inner.node, self.inner.requires_grad) {
             (Some(node), _) => write!(f, ", grad_fn=<{}>", node.name())?,

@@ -1,6 +1,6 @@
 //! Adagrad: per-parameter step sizes that shrink with the sum of squared gradients.
 
-use derin_tensor::ndarray::ArrayD;
+use derin_tensor::ndarray::{ArrayD, IxDyn};
 use derin_tensor::{Gradients, Param};
 use serde::{Deserialize, Serialize};
 
@@ -136,11 +136,12 @@ impl Optimizer for Adagrad {
         }
         let c = self.config;
         for (p, g) in todo {
-            let init = || vec![ArrayD::from_elem(g.raw_dim(), c.initial_accumulator_value)];
+            let init = || vec![ArrayD::from_elem(IxDyn(g.shape()), c.initial_accumulator_value)];
             let (slots, _) = self.core.slots(NAME, p, g.shape(), init);
             let acc = flat(slots).next().expect("accumulator slot");
-            update_flat(p, g, |theta, g| {
-                for ((t, &g), a) in theta.iter_mut().zip(g).zip(acc.iter_mut()) {
+            // A zero gradient adds nothing to the accumulator and moves nothing.
+            update_flat(p, g, true, |theta, g, at| {
+                for ((t, &g), a) in theta.iter_mut().zip(g).zip(acc[at..].iter_mut()) {
                     *a += g * g;
                     *t -= c.learning_rate * g / c.epsilon_placement.denominator(*a, c.epsilon);
                 }

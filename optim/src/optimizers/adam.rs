@@ -106,11 +106,14 @@ pub(crate) fn adam_step(
     let (k1, k2) = (one_minus(c.beta_1), one_minus(c.beta_2));
     let count = slot_names(c).len();
     for (p, g) in todo {
-        let (slots, _) = core.slots(owner, p, g.shape(), || zeros_like(g, count));
+        let (slots, _) = core.slots(owner, p, g.shape(), || zeros_like(g.shape(), count));
         let mut slots = flat(slots);
         let (m, v) = (slots.next().expect("m"), slots.next().expect("v"));
         let mut v_hat = slots.next();
-        update_flat(p, g, |theta, g| {
+        update_flat(p, g, false, |theta, g, at| {
+            let run = at..at + theta.len();
+            let (m, v) = (&mut m[run.clone()], &mut v[run.clone()]);
+            let mut v_hat = v_hat.as_deref_mut().map(|h| &mut h[run]);
             for i in 0..theta.len() {
                 let gi = g[i];
                 if decay != 0.0 {

@@ -14,26 +14,54 @@ pub use nadam::{Nadam, NadamConfig};
 pub use rmsprop::{EpsilonPlacement, RmsProp, RmsPropConfig};
 pub use sgd::{Sgd, SgdConfig};
 
-use derin_tensor::Param;
-use derin_tensor::ndarray::ArrayD;
+use derin_tensor::ndarray::{ArrayD, IxDyn};
+use derin_tensor::{GradRef, Param};
 
-/// Calls `f` with the parameter's values and its gradient as row-major slices, in place.
+/// Calls `f(theta, g, at)` over the parameter's values in row-major order, in place:
+/// `theta` is the run of values starting at flat index `at` (where the same run of each
+/// slot starts) and `g` its gradient.
 ///
+/// A dense gradient is one call over everything. A row-sparse one is one call per row of
+/// the parameter, rows outside it getting zeros, so the update is the one a dense
+/// gradient would make, without a dense gradient; with `zero_is_noop` (the rule leaves a
+/// value with a zero gradient unchanged, as plain SGD does) only its rows are visited.
 /// A parameter stored in another layout is made row-major first (its shape is kept), so
 /// its elements line up with the gradient's and with the optimizer's slots.
-pub(crate) fn update_flat(p: &Param, g: &ArrayD<f32>, f: impl FnOnce(&mut [f32], &[f32])) {
-    let g = g.as_standard_layout();
+pub(crate) fn update_flat(p: &Param, g: GradRef<'_>, zero_is_noop: bool, mut f: impl FnMut(&mut [f32], &[f32], usize)) {
     p.update(|theta| {
         if !theta.is_standard_layout() {
             *theta = theta.as_standard_layout().into_owned();
         }
-        f(theta.as_slice_mut().expect("row-major after the copy above"), g.as_slice().expect("row-major gradient"));
+        let theta = theta.as_slice_mut().expect("row-major after the copy above");
+        match g {
+            GradRef::Dense(g) => f(theta, g.as_standard_layout().as_slice().expect("row-major gradient"), 0),
+            GradRef::Rows(rows) => {
+                let width = rows.row_len();
+                let values = rows.values().as_slice().expect("row-sparse values are row-major");
+                if zero_is_noop {
+                    for (k, &r) in rows.rows().iter().enumerate() {
+                        let at = r * width;
+                        f(&mut theta[at..at + width], &values[k * width..(k + 1) * width], at);
+                    }
+                    return;
+                }
+                let zeros = vec![0.0; width];
+                let mut next = rows.rows().iter().enumerate().peekable();
+                for (r, run) in theta.chunks_mut(width.max(1)).enumerate().take(rows.shape()[0]) {
+                    let g = match next.next_if(|&(_, &row)| row == r) {
+                        Some((k, _)) => &values[k * width..(k + 1) * width],
+                        None => &zeros[..],
+                    };
+                    f(run, g, r * width);
+                }
+            }
+        }
     });
 }
 
-/// Zero-filled slots shaped like `g`, one per name in `count`.
-pub(crate) fn zeros_like(g: &ArrayD<f32>, count: usize) -> Vec<ArrayD<f32>> {
-    (0..count).map(|_| ArrayD::zeros(g.raw_dim())).collect()
+/// Zero-filled slots of `shape`, `count` of them.
+pub(crate) fn zeros_like(shape: &[usize], count: usize) -> Vec<ArrayD<f32>> {
+    (0..count).map(|_| ArrayD::zeros(IxDyn(shape))).collect()
 }
 
 /// The slots as mutable row-major slices, in storage order.
@@ -79,3 +107,6 @@ pub(crate) mod testing {
         }
     }
 }
+
+#[cfg(test)]
+mod sparse_tests;

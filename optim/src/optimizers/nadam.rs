@@ -168,10 +168,12 @@ impl Optimizer for Nadam {
         let c2 = (1.0 - (c.beta_2 as f64).powf(t)) as f32;
         let (k1, k2) = (one_minus(c.beta_1), one_minus(c.beta_2));
         for (p, g) in todo {
-            let (slots, _) = self.core.slots(NAME, p, g.shape(), || zeros_like(g, SLOTS.len()));
+            let (slots, _) = self.core.slots(NAME, p, g.shape(), || zeros_like(g.shape(), SLOTS.len()));
             let mut slots = flat(slots);
             let (m, v) = (slots.next().expect("m"), slots.next().expect("v"));
-            update_flat(p, g, |theta, g| {
+            update_flat(p, g, false, |theta, g, at| {
+                let run = at..at + theta.len();
+                let (m, v) = (&mut m[run.clone()], &mut v[run]);
                 for i in 0..theta.len() {
                     let gi = g[i];
                     m[i] += (gi - m[i]) * k1;

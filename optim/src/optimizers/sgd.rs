@@ -158,17 +158,17 @@ impl Optimizer for Sgd {
         let keep = super::one_minus(dampening);
         for (p, g) in todo {
             if mu == 0.0 {
-                update_flat(p, g, |theta, g| {
+                update_flat(p, g, wd == 0.0, |theta, g, _| {
                     for (t, &g) in theta.iter_mut().zip(g) {
                         *t -= lr * (g + wd * *t);
                     }
                 });
                 continue;
             }
-            let (slots, fresh) = self.core.slots(NAME, p, g.shape(), || zeros_like(g, 1));
+            let (slots, fresh) = self.core.slots(NAME, p, g.shape(), || zeros_like(g.shape(), 1));
             let b = flat(slots).next().expect("one slot");
-            update_flat(p, g, |theta, g| {
-                for ((t, &g), b) in theta.iter_mut().zip(g).zip(b.iter_mut()) {
+            update_flat(p, g, false, |theta, g, at| {
+                for ((t, &g), b) in theta.iter_mut().zip(g).zip(b[at..].iter_mut()) {
                     let d = g + wd * *t;
                     *b = if fresh { d } else { mu * *b + keep * d };
                     let d = if nesterov { d + mu * *b } else { *b };

@@ -2,16 +2,19 @@
 
 mod grad_mode;
 mod gradients;
+mod sparse;
 
 pub use grad_mode::{GradMode, is_grad_enabled, no_grad};
-pub use gradients::Gradients;
+pub use gradients::{GradRef, Gradients};
+pub(crate) use sparse::Grad;
+pub use sparse::RowSparse;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
-use ndarray::ArrayD;
+use ndarray::{ArrayD, ArrayViewD};
 
-use crate::tensor::{Tensor, TensorId};
+use crate::tensor::{Tensor, TensorId, Values};
 
 /// What a backward rule sees: the gradient arriving at the op's output, the op's
 /// inputs and its output values.
@@ -21,7 +24,7 @@ pub struct BackwardCtx<'a> {
     /// The op's inputs, in the order given to [`Tensor::from_op`].
     pub inputs: &'a [Tensor],
     /// The op's output values.
-    pub output: &'a ArrayD<f32>,
+    pub output: ArrayViewD<'a, f32>,
 }
 
 impl BackwardCtx<'_> {
@@ -31,7 +34,7 @@ impl BackwardCtx<'_> {
     }
 }
 
-type BackwardFn = dyn Fn(&BackwardCtx<'_>) -> Vec<Option<ArrayD<f32>>> + Send + Sync;
+type BackwardFn = dyn Fn(&BackwardCtx<'_>) -> Vec<Option<Grad>> + Send + Sync;
 
 /// How an op's output was made: its inputs and its backward rule.
 ///
@@ -97,12 +100,30 @@ impl Tensor {
     where
         F: Fn(&BackwardCtx<'_>) -> Vec<Option<ArrayD<f32>>> + Send + Sync + 'static,
     {
+        Self::from_op_values(name, Values::Array(output.into_shared()), inputs, backward)
+    }
+
+    /// [`from_op`](Tensor::from_op) for an output that may share its buffer with an input.
+    pub(crate) fn from_op_values<F>(name: &'static str, output: Values, inputs: &[&Tensor], backward: F) -> Tensor
+    where
+        F: Fn(&BackwardCtx<'_>) -> Vec<Option<ArrayD<f32>>> + Send + Sync + 'static,
+    {
+        Self::from_op_grads(name, output, inputs, move |ctx: &BackwardCtx<'_>| {
+            backward(ctx).into_iter().map(|g| g.map(Grad::Dense)).collect()
+        })
+    }
+
+    /// [`from_op_values`](Tensor::from_op_values) with a rule that may send row-sparse gradients.
+    pub(crate) fn from_op_grads<F>(name: &'static str, output: Values, inputs: &[&Tensor], backward: F) -> Tensor
+    where
+        F: Fn(&BackwardCtx<'_>) -> Vec<Option<Grad>> + Send + Sync + 'static,
+    {
         if !is_grad_enabled() || !inputs.iter().any(|t| t.is_tracked()) {
-            return Tensor::make(output, None, false);
+            return Tensor::make_values(output, None, false);
         }
         let edges = Edges { inputs: inputs.iter().map(|&t| t.clone()).collect(), backward: Box::new(backward) };
         let node = Node { name, edges: Mutex::new(Some(edges)) };
-        Tensor::make(output, Some(node), true)
+        Tensor::make_values(output, Some(node), true)
     }
 
     /// Gradients of this scalar with respect to every leaf it depends on (parameters and
@@ -156,8 +177,8 @@ impl Tensor {
             return store;
         }
         let order = topological_order(self);
-        let mut pending: HashMap<TensorId, ArrayD<f32>> = HashMap::new();
-        pending.insert(self.id(), grad);
+        let mut pending: HashMap<TensorId, Grad> = HashMap::new();
+        pending.insert(self.id(), Grad::Dense(grad));
         for t in order.iter().rev() {
             let Some(g) = pending.remove(&t.id()) else { continue };
             let Some(node) = &t.inner.node else {
@@ -167,7 +188,8 @@ impl Tensor {
             let Some(edges) = node.take() else {
                 panic!("backward: the graph through `{}` was already used by an earlier backward call", node.name);
             };
-            let ctx = BackwardCtx { grad: &g, inputs: &edges.inputs, output: &t.inner.data };
+            let g = g.into_dense();
+            let ctx = BackwardCtx { grad: &g, inputs: &edges.inputs, output: t.view() };
             let input_grads = (edges.backward)(&ctx);
             assert_eq!(
                 input_grads.len(),
@@ -193,20 +215,19 @@ impl Tensor {
                 accumulate(&mut pending, input.id(), ig);
             }
             if keep.contains(&t.id()) {
-                store.insert(t.id(), g);
+                store.insert(t.id(), Grad::Dense(g));
             }
         }
         store
     }
 }
 
-fn accumulate(map: &mut HashMap<TensorId, ArrayD<f32>>, id: TensorId, g: ArrayD<f32>) {
-    match map.get_mut(&id) {
-        Some(acc) => *acc += &g,
-        None => {
-            map.insert(id, g);
-        }
-    }
+fn accumulate(map: &mut HashMap<TensorId, Grad>, id: TensorId, g: Grad) {
+    let sum = match map.remove(&id) {
+        Some(acc) => acc.add(g),
+        None => g,
+    };
+    map.insert(id, sum);
 }
 
 /// Tracked tensors reachable from `root`, each after all of its inputs.

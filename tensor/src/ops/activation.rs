@@ -122,7 +122,7 @@ impl Tensor {
         });
         Tensor::from_op("softmax", out, &[self], move |ctx: &BackwardCtx<'_>| {
             // dx = y · (g − Σ g·y)
-            let y = ctx.output;
+            let y = &ctx.output;
             let gy = Zip::from(ctx.grad).and(y).map_collect(|&g, &y| g * y);
             let s = gy.sum_axis(ndarray::Axis(axis)).insert_axis(ndarray::Axis(axis));
             vec![Some(Zip::from(y).and(ctx.grad).and_broadcast(&s).map_collect(|&y, &g, &s| y * (g - s)))]
@@ -151,7 +151,7 @@ impl Tensor {
             // dx = g − softmax · Σ g
             let s = ctx.grad.sum_axis(ndarray::Axis(axis)).insert_axis(ndarray::Axis(axis));
             vec![Some(
-                Zip::from(ctx.output).and(ctx.grad).and_broadcast(&s).map_collect(|&ly, &g, &s| g - ly.exp() * s),
+                Zip::from(&ctx.output).and(ctx.grad).and_broadcast(&s).map_collect(|&ly, &g, &s| g - ly.exp() * s),
             )]
         })
     }

@@ -3,7 +3,7 @@
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
-use ndarray::ArrayD;
+use ndarray::{ArrayD, ArrayRefD};
 
 use super::broadcast::{reduce_to_shape, zip_map};
 use crate::autograd::BackwardCtx;
@@ -13,24 +13,24 @@ use crate::tensor::Tensor;
 fn binary<F, B>(name: &'static str, a: &Tensor, b: &Tensor, f: F, back: B) -> Tensor
 where
     F: Fn(f32, f32) -> f32 + Sync + Send,
-    B: Fn(&ArrayD<f32>, &ArrayD<f32>, &ArrayD<f32>, &ArrayD<f32>, [bool; 2]) -> [Option<ArrayD<f32>>; 2]
+    B: Fn(&ArrayRefD<f32>, &ArrayRefD<f32>, &ArrayRefD<f32>, &ArrayRefD<f32>, [bool; 2]) -> [Option<ArrayD<f32>>; 2]
         + Send
         + Sync
         + 'static,
 {
-    let out = zip_map(name, a.array(), b.array(), f);
+    let out = zip_map(name, &a.view(), &b.view(), f);
     Tensor::from_op(name, out, &[a, b], move |ctx: &BackwardCtx<'_>| {
-        let (x, y) = (ctx.inputs[0].array(), ctx.inputs[1].array());
-        let [ga, gb] = back(ctx.grad, x, y, ctx.output, [ctx.needs(0), ctx.needs(1)]);
+        let (x, y) = (&ctx.inputs[0].view(), &ctx.inputs[1].view());
+        let [ga, gb] = back(ctx.grad, x, y, &ctx.output, [ctx.needs(0), ctx.needs(1)]);
         vec![ga.map(|g| reduce_to_shape(g, x.shape())), gb.map(|g| reduce_to_shape(g, y.shape()))]
     })
 }
 
 /// `grad · d(x, y)` over the broadcast shape of `grad`.
 fn scale(
-    grad: &ArrayD<f32>,
-    x: &ArrayD<f32>,
-    y: &ArrayD<f32>,
+    grad: &ArrayRefD<f32>,
+    x: &ArrayRefD<f32>,
+    y: &ArrayRefD<f32>,
     d: impl Fn(f32, f32) -> f32 + Sync + Send,
 ) -> ArrayD<f32> {
     // Bring x and y to grad's shape once, then one pass over all three.
@@ -44,12 +44,18 @@ impl Tensor {
     /// # Panics
     /// If the shapes do not broadcast; the message names the op and both shapes.
     pub fn add(&self, other: &Tensor) -> Tensor {
-        binary("add", self, other, |a, b| a + b, |g, _, _, _, n| [n[0].then(|| g.clone()), n[1].then(|| g.clone())])
+        binary(
+            "add",
+            self,
+            other,
+            |a, b| a + b,
+            |g, _, _, _, n| [n[0].then(|| g.to_owned()), n[1].then(|| g.to_owned())],
+        )
     }
 
     /// `a − b`, broadcasting.
     pub fn sub(&self, other: &Tensor) -> Tensor {
-        binary("sub", self, other, |a, b| a - b, |g, _, _, _, n| [n[0].then(|| g.clone()), n[1].then(|| -g)])
+        binary("sub", self, other, |a, b| a - b, |g, _, _, _, n| [n[0].then(|| g.to_owned()), n[1].then(|| -g)])
     }
 
     /// `a · b` elementwise, broadcasting.

@@ -1,7 +1,7 @@
 //! NumPy broadcasting, elementwise kernels, and un-broadcasting of gradients (the one
 //! place where a gradient is summed back to an input's shape).
 
-use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
+use ndarray::{ArrayD, ArrayRefD, ArrayViewD, IxDyn, Zip};
 use rayon::prelude::*;
 
 use crate::threads::{self, PARALLEL_THRESHOLD};
@@ -32,7 +32,7 @@ pub(crate) fn broadcast_or_panic(op: &str, a: &[usize], b: &[usize]) -> Vec<usiz
 }
 
 /// `f` applied to every element, in parallel when the array is large.
-pub(crate) fn map(a: &ArrayD<f32>, f: impl Fn(f32) -> f32 + Sync + Send) -> ArrayD<f32> {
+pub(crate) fn map(a: &ArrayRefD<f32>, f: impl Fn(f32) -> f32 + Sync + Send) -> ArrayD<f32> {
     match a.as_slice() {
         Some(src) => {
             let out: Vec<f32> = if src.len() >= PARALLEL_THRESHOLD {
@@ -52,8 +52,8 @@ const CHUNK: usize = 1 << 14;
 /// `f(a, b)` elementwise over the broadcast shape.
 pub(crate) fn zip_map(
     op: &str,
-    a: &ArrayD<f32>,
-    b: &ArrayD<f32>,
+    a: &ArrayRefD<f32>,
+    b: &ArrayRefD<f32>,
     f: impl Fn(f32, f32) -> f32 + Sync + Send,
 ) -> ArrayD<f32> {
     if let (true, Some(sa), Some(sb)) = (a.shape() == b.shape(), a.as_slice(), b.as_slice()) {
@@ -79,12 +79,12 @@ pub(crate) fn zip_map(
 /// `Zip` walks `IxDyn` lanes; with an inner axis of length 1 (`[20000, 1] + [1]`) that
 /// cost 0.33 ms, against 0.02 ms here.
 fn zip_trailing(
-    a: &ArrayD<f32>,
-    b: &ArrayD<f32>,
+    a: &ArrayRefD<f32>,
+    b: &ArrayRefD<f32>,
     shape: &[usize],
     f: &(impl Fn(f32, f32) -> f32 + Sync + Send),
 ) -> Option<ArrayD<f32>> {
-    let trailing = |small: &ArrayD<f32>, big: &ArrayD<f32>| {
+    let trailing = |small: &ArrayRefD<f32>, big: &ArrayRefD<f32>| {
         let dims: &[usize] = small.shape();
         let first = dims.iter().position(|&d| d != 1).unwrap_or(dims.len());
         let core = &dims[first..];
@@ -139,7 +139,7 @@ mod tests {
             let b = ArrayD::from_shape_vec(IxDyn(shape), (0..n).map(|v| v as f32 + 1.0).collect()).unwrap();
             let full = broadcast_or_panic("test", a.shape(), b.shape());
             let f = |x: f32, y: f32| x * 2.0 - y;
-            let slow = |p: &ArrayD<f32>, q: &ArrayD<f32>| {
+            let slow = |p: &ArrayRefD<f32>, q: &ArrayRefD<f32>| {
                 zip_views(p.broadcast(IxDyn(&full)).unwrap(), q.broadcast(IxDyn(&full)).unwrap(), f)
             };
             assert_eq!(zip_trailing(&a, &b, &full, &f).unwrap(), slow(&a, &b), "{shape:?}");

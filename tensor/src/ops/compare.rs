@@ -8,7 +8,7 @@ use crate::tensor::Tensor;
 
 impl Tensor {
     fn compare(&self, name: &str, other: &Tensor, f: fn(f32, f32) -> bool) -> Tensor {
-        Tensor::from_array(zip_map(name, self.array(), other.array(), move |a, b| if f(a, b) { 1.0 } else { 0.0 }))
+        Tensor::from_array(zip_map(name, &self.view(), &other.view(), move |a, b| if f(a, b) { 1.0 } else { 0.0 }))
     }
 
     /// 1 where `a == b`, else 0 (broadcasting, no gradient).
@@ -59,10 +59,10 @@ impl Tensor {
     pub fn where_(cond: &Tensor, a: &Tensor, b: &Tensor) -> Tensor {
         let ab = broadcast_or_panic("where", a.shape(), b.shape());
         let shape = broadcast_or_panic("where", cond.shape(), &ab);
-        let c = cond.array().broadcast(IxDyn(&shape)).expect("checked").mapv(|v| v != 0.0);
+        let c = cond.view().broadcast(IxDyn(&shape)).expect("checked").mapv(|v| v != 0.0);
         let out = Zip::from(&c)
-            .and_broadcast(a.array())
-            .and_broadcast(b.array())
+            .and_broadcast(a.view())
+            .and_broadcast(b.view())
             .map_collect(|&c, &x, &y| if c { x } else { y });
         Tensor::from_op("where", out, &[a, b], move |ctx: &BackwardCtx<'_>| {
             let pick = |keep: bool| Zip::from(&c).and(ctx.grad).map_collect(|&c, &g| if c == keep { g } else { 0.0 });

@@ -9,7 +9,7 @@ mod tests;
 #[cfg(test)]
 mod tests_transpose;
 
-use ndarray::{ArrayD, ArrayView4, ArrayViewD, Axis, Ix1, Ix4};
+use ndarray::{ArrayD, ArrayRefD, ArrayView4, ArrayViewD, Axis, Ix1, Ix4};
 
 use crate::autograd::BackwardCtx;
 use crate::kernels::conv::{
@@ -164,7 +164,7 @@ pub(super) fn geometry(
 }
 
 /// A 3-D `[N, C, L]` array viewed as `[N, C, 1, L]`; 4-D arrays unchanged.
-pub(super) fn as4(a: &ArrayD<f32>) -> ArrayView4<'_, f32> {
+pub(super) fn as4(a: &ArrayRefD<f32>) -> ArrayView4<'_, f32> {
     let v: ArrayViewD<'_, f32> = if a.ndim() == 3 { a.view().insert_axis(Axis(2)) } else { a.view() };
     v.into_dimensionality::<Ix4>().expect("a 3-D or 4-D array")
 }

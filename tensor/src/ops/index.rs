@@ -1,18 +1,20 @@
 //! Integer indexing: index_select, gather, scatter_add and one_hot. Indices are `usize`
 //! (never `f32` tensors); each backward scatter-adds or gathers the gradient back.
 
-use ndarray::{Array2, ArrayD, Axis, Slice};
+use ndarray::{Array2, ArrayD, ArrayRefD, Axis, Slice};
 
 use super::axes::AxisIndex;
-use crate::autograd::BackwardCtx;
-use crate::tensor::Tensor;
+use crate::autograd::{BackwardCtx, Grad, RowSparse};
+use crate::tensor::{Tensor, Values};
 
 impl Tensor {
     /// The entries `indices` of `axis` (−1 is the last axis), in that order:
     /// `out[.., k, ..] = x[.., indices[k], ..]`.
     ///
     /// Indices may repeat or be left out; the gradient adds the rows of ∂loss/∂out back
-    /// onto the rows they came from, so a repeated index accumulates.
+    /// onto the rows they came from, so a repeated index accumulates. Along axis 0 the
+    /// gradient is row-sparse ([`RowSparse`](crate::RowSparse)): a lookup of a few rows of
+    /// a big table (an embedding) never allocates a gradient of the whole table.
     ///
     /// # Shapes
     /// `self` `[.., n, ..]` (`n` at `axis`), output `[.., indices.len(), ..]`.
@@ -37,16 +39,30 @@ impl Tensor {
         if let Some(&i) = indices.iter().find(|&&i| i >= n) {
             panic!("index_select: index {i} is out of range for axis {axis} of size {n} (input shape {shape:?})");
         }
-        let out = self.array().select(Axis(axis), indices);
+        let out = self.view().select(Axis(axis), indices);
         let indices = indices.to_vec();
-        Tensor::from_op("index_select", out, &[self], move |ctx: &BackwardCtx<'_>| {
-            let mut g = ArrayD::<f32>::zeros(ctx.inputs[0].shape());
-            for (k, &i) in indices.iter().enumerate() {
-                let mut row = g.index_axis_mut(Axis(axis), i);
-                row += &ctx.grad.index_axis(Axis(axis), k);
-            }
-            vec![Some(g)]
-        })
+        Tensor::from_op_grads(
+            "index_select",
+            Values::Array(out.into_shared()),
+            &[self],
+            move |ctx: &BackwardCtx<'_>| {
+                let shape = ctx.inputs[0].shape();
+                if axis == 0 {
+                    // Row-sparse: only the rows looked up, never the whole table.
+                    let width: usize = shape[1..].iter().product();
+                    let values =
+                        ctx.grad.as_standard_layout().into_owned().into_shape_with_order((indices.len(), width));
+                    let values = values.expect("one gradient row per index");
+                    return vec![Some(Grad::Rows(RowSparse::new(shape, indices.clone(), values)))];
+                }
+                let mut g = ArrayD::<f32>::zeros(shape);
+                for (k, &i) in indices.iter().enumerate() {
+                    let mut row = g.index_axis_mut(Axis(axis), i);
+                    row += &ctx.grad.index_axis(Axis(axis), k);
+                }
+                vec![Some(Grad::Dense(g))]
+            },
+        )
     }
 
     /// Picks one entry along `axis` (−1 is the last) for every position of `index`
@@ -167,7 +183,7 @@ fn check_index(op: &str, shape: &[usize], axis: usize, index: &ArrayD<usize>) {
 }
 
 /// `out[p] = x[p with p[axis] = index[p]]` for every position `p` of `index`.
-fn gather_values(x: &ArrayD<f32>, axis: usize, index: &ArrayD<usize>) -> ArrayD<f32> {
+fn gather_values(x: &ArrayRefD<f32>, axis: usize, index: &ArrayD<usize>) -> ArrayD<f32> {
     ArrayD::from_shape_fn(index.raw_dim(), |p| {
         let mut q = p.clone();
         q[axis] = index[&p];
@@ -176,7 +192,7 @@ fn gather_values(x: &ArrayD<f32>, axis: usize, index: &ArrayD<usize>) -> ArrayD<
 }
 
 /// `acc[p with p[axis] = index[p]] += src[p]` for every position `p` of `index`.
-fn scatter_add_into(acc: &mut ArrayD<f32>, axis: usize, index: &ArrayD<usize>, src: &ArrayD<f32>) {
+fn scatter_add_into(acc: &mut ArrayD<f32>, axis: usize, index: &ArrayD<usize>, src: &ArrayRefD<f32>) {
     for (p, &i) in index.indexed_iter() {
         let mut q = p.clone();
         q[axis] = i;

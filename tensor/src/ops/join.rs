@@ -131,7 +131,7 @@ impl Tensor {
     }
 
     /// `len` entries of `axis` (−1 is the last) starting at `start` (a slice of the
-    /// tensor); the gradient is zero outside the slice.
+    /// tensor, sharing its buffer: no copy); the gradient is zero outside the slice.
     ///
     /// # Panics
     /// If `axis` is out of range or the range does not fit it.
@@ -167,8 +167,8 @@ impl Tensor {
             self.shape()
         );
         let slice = Slice::new(start as isize, Some(end as isize), step as isize);
-        let out = self.array().slice_axis(Axis(axis), slice).to_owned();
-        Tensor::from_op("slice", out, &[self], move |ctx: &BackwardCtx<'_>| {
+        let out = self.inner.data.shared().map_array(|a| a.slice_axis_move(Axis(axis), slice));
+        Tensor::from_op_values("slice", out, &[self], move |ctx: &BackwardCtx<'_>| {
             let mut g = ArrayD::<f32>::zeros(ctx.inputs[0].shape());
             g.slice_axis_mut(Axis(axis), slice).assign(ctx.grad);
             vec![Some(g)]

@@ -20,3 +20,6 @@ mod upsample;
 pub use axes::AxisIndex;
 pub use broadcast::broadcast_shapes;
 pub use pad::PadMode;
+
+#[cfg(test)]
+mod sharing_tests;

@@ -1,12 +1,14 @@
 //! Shape ops that move no values: reshape, permute/transpose, squeeze/unsqueeze,
 //! broadcast_to/expand, flatten. Each backward is the inverse shape change.
 
-use ndarray::IxDyn;
+use std::sync::OnceLock;
+
+use ndarray::{Axis, IxDyn};
 
 use super::axes::{AxisIndex, resolve_all};
 use super::broadcast::reduce_to_shape;
 use crate::autograd::BackwardCtx;
-use crate::tensor::Tensor;
+use crate::tensor::{Tensor, Values};
 
 impl Tensor {
     /// The same values in a new shape (row-major order); one entry may be inferred by
@@ -22,8 +24,16 @@ impl Tensor {
     /// ```
     pub fn reshape(&self, shape: &[usize]) -> Tensor {
         let shape = infer_shape(self.shape(), shape);
-        let out = self.array().to_shape(IxDyn(&shape)).expect("sizes checked").into_owned();
-        Tensor::from_op("reshape", out, &[self], |ctx: &BackwardCtx<'_>| {
+        if shape == self.shape() {
+            return self.clone();
+        }
+        let out = match &self.inner.data {
+            Values::Array(a) if a.is_standard_layout() => {
+                a.clone().into_shape_with_order(IxDyn(&shape)).expect("sizes checked, layout row-major")
+            }
+            other => other.view().to_shape(IxDyn(&shape)).expect("sizes checked").into_owned().into_shared(),
+        };
+        Tensor::from_op_values("reshape", Values::Array(out), &[self], |ctx: &BackwardCtx<'_>| {
             vec![Some(ctx.grad.to_shape(IxDyn(ctx.inputs[0].shape())).expect("same size").into_owned())]
         })
     }
@@ -34,7 +44,7 @@ impl Tensor {
     /// Reorders the axes: axis `i` of the result is axis `order[i]` of `self` (negative
     /// entries count from the end).
     ///
-    /// The result shares no memory with `self` but keeps its strides (no copy), so it is
+    /// The result shares `self`'s buffer with permuted strides (no copy), so it is
     /// non-contiguous; every op accepts that.
     ///
     /// # Panics
@@ -56,12 +66,12 @@ impl Tensor {
             "permute: {order:?} is not a permutation of the axes of shape {:?}",
             self.shape()
         );
-        let out = self.array().clone().permuted_axes(IxDyn(order));
+        let out = self.inner.data.shared().permuted(order);
         let mut inverse = vec![0; order.len()];
         for (i, &o) in order.iter().enumerate() {
             inverse[o] = i;
         }
-        Tensor::from_op("permute", out, &[self], move |ctx: &BackwardCtx<'_>| {
+        Tensor::from_op_values("permute", out, &[self], move |ctx: &BackwardCtx<'_>| {
             vec![Some(ctx.grad.clone().permuted_axes(IxDyn(&inverse)).as_standard_layout().into_owned())]
         })
     }
@@ -102,9 +112,10 @@ impl Tensor {
     pub fn squeeze(&self, axis: impl AxisIndex) -> Tensor {
         let axis = axis.resolve("squeeze", self.shape());
         assert!(self.shape()[axis] == 1, "squeeze: axis {axis} of shape {:?} does not have size 1", self.shape());
-        let mut shape = self.shape().to_vec();
-        shape.remove(axis);
-        self.reshape(&shape)
+        let out = self.inner.data.shared().map_array(|a| a.index_axis_move(Axis(axis), 0));
+        Tensor::from_op_values("squeeze", out, &[self], move |ctx: &BackwardCtx<'_>| {
+            vec![Some(ctx.grad.clone().insert_axis(Axis(axis)))]
+        })
     }
 
     /// Inserts an axis of size 1 at position `axis` of the result, in `0..=rank`; −1 appends
@@ -121,22 +132,31 @@ impl Tensor {
     #[doc(alias = "expand_dims")]
     pub fn unsqueeze(&self, axis: impl AxisIndex) -> Tensor {
         let axis = axis.resolve_new("unsqueeze", self.shape());
-        let mut shape = self.shape().to_vec();
-        shape.insert(axis, 1);
-        self.reshape(&shape)
+        let out = self.inner.data.shared().map_array(|a| a.insert_axis(Axis(axis)));
+        Tensor::from_op_values("unsqueeze", out, &[self], move |ctx: &BackwardCtx<'_>| {
+            vec![Some(ctx.grad.clone().index_axis_move(Axis(axis), 0))]
+        })
     }
 
     /// Repeats the values along broadcast axes to `shape` (NumPy's `broadcast_to`,
-    /// PyTorch's `expand`); the gradient sums them back.
+    /// PyTorch's `expand`); the gradient sums them back. No copy is made: the result reads
+    /// `self`'s buffer with zero strides (see [`Tensor::array`] for when it is expanded).
     ///
     /// # Panics
     /// If `self` does not broadcast to `shape`.
     pub fn broadcast_to(&self, shape: &[usize]) -> Tensor {
-        let out = match self.array().broadcast(IxDyn(shape)) {
-            Some(v) => v.to_owned(),
-            None => panic!("broadcast_to: shape {:?} does not broadcast to {shape:?}", self.shape()),
+        if self.view().broadcast(IxDyn(shape)).is_none() {
+            panic!("broadcast_to: shape {:?} does not broadcast to {shape:?}", self.shape());
+        }
+        if shape == self.shape() {
+            return self.clone();
+        }
+        let base = match &self.inner.data {
+            Values::Array(a) => a.clone(),
+            Values::Broadcast { base, .. } => base.clone(),
         };
-        Tensor::from_op("broadcast_to", out, &[self], |ctx: &BackwardCtx<'_>| {
+        let out = Values::Broadcast { base, shape: IxDyn(shape), dense: OnceLock::new() };
+        Tensor::from_op_values("broadcast_to", out, &[self], |ctx: &BackwardCtx<'_>| {
             vec![Some(reduce_to_shape(ctx.grad.clone(), ctx.inputs[0].shape()))]
         })
     }

@@ -1,7 +1,7 @@
 //! Elementwise functions of one tensor (and a constant): neg, exp, log, sqrt, abs,
 //! powf, clamp, scalar arithmetic. Each derivative sits beside its function.
 
-use ndarray::{ArrayD, Zip};
+use ndarray::{ArrayD, ArrayRefD, Zip};
 
 use super::broadcast::map;
 use crate::autograd::BackwardCtx;
@@ -24,9 +24,9 @@ impl Tensor {
         F: Fn(f32) -> f32 + Sync + Send,
         D: Fn(f32, f32) -> f32 + Sync + Send + 'static,
     {
-        let out = map(self.array(), f);
+        let out = map(&self.view(), f);
         Tensor::from_op(name, out, &[self], move |ctx: &BackwardCtx<'_>| {
-            vec![Some(grad_times(ctx.grad, ctx.inputs[0].array(), ctx.output, &df))]
+            vec![Some(grad_times(ctx.grad, &ctx.inputs[0].view(), &ctx.output, &df))]
         })
     }
 
@@ -105,9 +105,9 @@ impl Tensor {
 
 /// `grad · df(x, y)` elementwise (all three share one shape).
 pub(crate) fn grad_times(
-    grad: &ArrayD<f32>,
-    x: &ArrayD<f32>,
-    y: &ArrayD<f32>,
+    grad: &ArrayRefD<f32>,
+    x: &ArrayRefD<f32>,
+    y: &ArrayRefD<f32>,
     df: impl Fn(f32, f32) -> f32 + Sync + Send,
 ) -> ArrayD<f32> {
     let z = Zip::from(grad).and(x).and(y);

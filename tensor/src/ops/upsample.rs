@@ -37,7 +37,7 @@ fn lerps(len: usize, out: usize, align_corners: bool) -> Vec<Lerp> {
         .collect()
 }
 
-fn four(a: &ndarray::ArrayD<f32>) -> ArrayView4<'_, f32> {
+fn four(a: &ndarray::ArrayRefD<f32>) -> ArrayView4<'_, f32> {
     a.view().into_dimensionality::<Ix4>().expect("checked 4-D")
 }
 

@@ -63,7 +63,7 @@ pub fn save_params(
     check_unique(params.iter().map(Param::name), "parameter")
         .map_err(|reason| Error::SafeTensors { path: path.to_path_buf(), reason })?;
     let values: Vec<_> = params.iter().map(Param::value).collect();
-    let tensors: Vec<_> = params.iter().zip(&values).map(|(p, v)| (p.name(), v.array())).collect();
+    let tensors: Vec<_> = params.iter().zip(&values).map(|(p, v)| (p.name(), v.view())).collect();
     save_safetensors(path, &tensors, metadata)
 }
 

@@ -98,10 +98,11 @@ fn metadata_round_trips() {
     save_safetensors(&path, &[("w", &array(&[1], vec![1.0]))], Some(&meta)).unwrap();
     assert_eq!(load_safetensors(&path).unwrap().metadata, meta);
     // Metadata alone, and an empty map.
-    save_safetensors(&path, &[], Some(&meta)).unwrap();
+    let none: &[(&str, &ArrayD<f32>)] = &[];
+    save_safetensors(&path, none, Some(&meta)).unwrap();
     let loaded = load_safetensors(&path).unwrap();
     assert_eq!((loaded.tensors.len(), loaded.metadata), (0, meta));
-    save_safetensors(&path, &[], Some(&BTreeMap::new())).unwrap();
+    save_safetensors(&path, none, Some(&BTreeMap::new())).unwrap();
     assert_eq!(load_safetensors(&path).unwrap(), SafeTensors::default());
 }
 

@@ -37,6 +37,10 @@ fn gradient_accumulates_on_repeated_ids_and_skips_unused_rows() {
     // id 0 at (1,0): w = [6, 7]; id 1 at (0,1), (0,2), (1,1): [2+4+8, 3+5+9] = [14, 17];
     // id 2 unused: [0, 0]; id 3 at (0,0), (1,2): [0+10, 1+11] = [10, 12]
     assert_eq!(g, vec![6.0, 7.0, 14.0, 17.0, 0.0, 0.0, 10.0, 12.0]);
+    // It is kept row-sparse: the used rows only, never a gradient of the whole table.
+    let rows = grads.rows(emb.embeddings().unwrap()).expect("a row-sparse gradient");
+    assert_eq!(rows.rows(), &[0, 1, 3]);
+    assert_eq!(rows.values().iter().copied().collect::<Vec<_>>(), vec![6.0, 7.0, 14.0, 17.0, 10.0, 12.0]);
     // The lookup's own gradient rule, by finite differences.
     let ids = [3, 1, 1, 0, 1, 3];
     let f = |xs: &[Tensor]| (xs[0].index_select(0, &ids).reshape(&[2, 3, 2]) * &w).tanh().sum_all();

@@ -1,7 +1,7 @@
 //! Tests of `conv1d`/`conv2d`: hand-derived values, a direct seven-loop reference (forward
 //! and both gradients), finite-difference checks, non-contiguous inputs, shape errors.
 
-use ndarray::{Array4, ArrayD, Ix4};
+use ndarray::{Array4, ArrayRefD, Ix4};
 
 use crate::testing::*;
 use crate::{Conv1dOptions, Conv2dOptions, Padding, Padding1d, Tensor};
@@ -15,8 +15,8 @@ pub(super) struct Spec {
     pub groups: usize,
 }
 
-fn four(a: &ArrayD<f32>) -> Array4<f32> {
-    a.clone().into_dimensionality::<Ix4>().unwrap()
+fn four(a: &ArrayRefD<f32>) -> Array4<f32> {
+    a.to_owned().into_dimensionality::<Ix4>().unwrap()
 }
 
 /// Calls `f(n, o, i, j, c, a, b, ih, iw)` for every term `w[o, c, a, b]·x[n, ci, ih, iw]`
@@ -59,7 +59,7 @@ pub(super) fn out_size(x: &[usize], w: &[usize], s: Spec) -> [usize; 2] {
 
 /// The convolution by its definition: `(y, dx, dw)` where `dx`, `dw` are the gradients of
 /// `Σ y·dy`.
-pub(super) fn naive(x: &Tensor, w: &Tensor, s: Spec, dy: Option<&ArrayD<f32>>) -> [Array4<f32>; 3] {
+pub(super) fn naive(x: &Tensor, w: &Tensor, s: Spec, dy: Option<&ArrayRefD<f32>>) -> [Array4<f32>; 3] {
     let (xa, wa) = (four(&x.to_array()), four(&w.to_array()));
     let (xs, ws) = ([0, 1, 2, 3].map(|i| x.shape()[i]), [0, 1, 2, 3].map(|i| w.shape()[i]));
     let out = out_size(x.shape(), w.shape(), s);
@@ -80,7 +80,7 @@ fn opts(s: Spec) -> Conv2dOptions {
 }
 
 #[track_caller]
-fn all_close(got: &ArrayD<f32>, want: &Array4<f32>, what: &str) {
+fn all_close(got: &ArrayRefD<f32>, want: &Array4<f32>, what: &str) {
     assert_eq!(got.shape(), want.shape(), "{what}: shape");
     for (g, w) in got.iter().zip(want.iter()) {
         assert!((g - w).abs() <= 1e-4 * (1.0 + w.abs()), "{what}: {g} vs {w}");

@@ -2,7 +2,7 @@
 //! sizes, a direct reference (forward and both gradients), finite differences,
 //! non-contiguous inputs, shape errors.
 
-use ndarray::{Array4, ArrayD, Ix4};
+use ndarray::{Array4, ArrayD, ArrayRefD, Ix4};
 
 use super::tests::{Spec, each_term};
 use crate::testing::*;
@@ -11,9 +11,9 @@ use crate::{ConvTranspose1dOptions, ConvTranspose2dOptions, Padding, Padding1d, 
 /// The transposed convolution by its definition, `(y, dx, dw)` for `Σ y·dy`: each term
 /// `conv_y[yi] += conv_x[xi]·w[wi]` of the convolution from `y`'s shape to `x`'s becomes
 /// `y[xi] += x[yi]·w[wi]`.
-fn naive(x: &Tensor, w: &Tensor, s: Spec, out: [usize; 2], dy: &ArrayD<f32>) -> [Array4<f32>; 3] {
+fn naive(x: &Tensor, w: &Tensor, s: Spec, out: [usize; 2], dy: &ArrayRefD<f32>) -> [Array4<f32>; 3] {
     let four = |a: ArrayD<f32>| a.into_dimensionality::<Ix4>().unwrap();
-    let (xa, wa, dy) = (four(x.to_array()), four(w.to_array()), four(dy.clone()));
+    let (xa, wa, dy) = (four(x.to_array()), four(w.to_array()), four(dy.to_owned()));
     let ws = [0, 1, 2, 3].map(|i| w.shape()[i]);
     let ys = [x.shape()[0], ws[1] * s.groups, out[0], out[1]];
     let mut y = Array4::<f32>::zeros(ys);
@@ -28,7 +28,7 @@ fn naive(x: &Tensor, w: &Tensor, s: Spec, out: [usize; 2], dy: &ArrayD<f32>) -> 
 }
 
 #[track_caller]
-fn all_close(got: &ArrayD<f32>, want: &Array4<f32>, what: &str) {
+fn all_close(got: &ArrayRefD<f32>, want: &Array4<f32>, what: &str) {
     assert_eq!(got.shape(), want.shape(), "{what}: shape");
     for (g, w) in got.iter().zip(want.iter()) {
         assert!((g - w).abs() <= 1e-4 * (1.0 + w.abs()), "{what}: {g} vs {w}");

@@ -1,7 +1,7 @@
 //! Tests of the poolings: hand-derived values, a direct reference by loops (forward and
 //! gradient), finite differences, ties, non-contiguous inputs, shape errors.
 
-use ndarray::{Array4, ArrayD, Ix4};
+use ndarray::{Array4, ArrayRefD, Ix4};
 
 use crate::testing::*;
 use crate::{Padding, Padding1d, Pool1dOptions, Pool2dOptions, Tensor};
@@ -13,9 +13,9 @@ enum Kind {
 }
 
 /// Pooling by its definition: `(y, dx)` with `dx` the gradient of `Σ y·dy`.
-fn naive(x: &Tensor, k: [usize; 2], s: [usize; 2], p: [usize; 4], kind: Kind, dy: &ArrayD<f32>) -> [Array4<f32>; 2] {
+fn naive(x: &Tensor, k: [usize; 2], s: [usize; 2], p: [usize; 4], kind: Kind, dy: &ArrayRefD<f32>) -> [Array4<f32>; 2] {
     let x = x.to_array().into_dimensionality::<Ix4>().unwrap();
-    let dy = dy.clone().into_dimensionality::<Ix4>().unwrap();
+    let dy = dy.to_owned().into_dimensionality::<Ix4>().unwrap();
     let (n, c, h, w) = x.dim();
     let out = [0, 1].map(|i| ([h, w][i] + p[2 * i] + p[2 * i + 1] - k[i]) / s[i] + 1);
     let mut y = Array4::<f32>::zeros((n, c, out[0], out[1]));
@@ -52,7 +52,7 @@ fn itertools(n: usize, c: usize, h: usize, w: usize) -> impl Iterator<Item = (us
 }
 
 #[track_caller]
-fn all_close(got: &ArrayD<f32>, want: &Array4<f32>, what: &str) {
+fn all_close(got: &ArrayRefD<f32>, want: &Array4<f32>, what: &str) {
     assert_eq!(got.shape(), want.shape(), "{what}: shape");
     for (g, w) in got.iter().zip(want.iter()) {
         assert!((g - w).abs() <= 1e-5 * (1.0 + w.abs()), "{what}: {g} vs {w}");
