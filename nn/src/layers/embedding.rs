@@ -14,8 +14,10 @@ use serde_json::{Value, json};
 ///
 /// Ids arrive as an f32 tensor of whole numbers in `[0, input_dim)`. The lookup is an
 /// [`index_select`](Tensor::index_select), so the gradient reaches exactly the rows used,
-/// and a row used several times gets the sum of their gradients. Keras defaults: the
-/// table is drawn uniformly from `[−0.05, 0.05)`, no mask.
+/// and a row used several times gets the sum of their gradients. That gradient is kept
+/// row-sparse ([`RowSparse`](derin_tensor::RowSparse)): a step over a 100,000-word table
+/// allocates the rows it used, not the table, and the optimizers apply it as such. Keras
+/// defaults: the table is drawn uniformly from `[−0.05, 0.05)`, no mask.
 ///
 /// With [`with_mask_zero`](Embedding::with_mask_zero) id 0 is padding: the layer sets
 /// the time-step mask ([`Ctx::set_mask`]) to 1 where the id is not 0 and 0 where it is,
