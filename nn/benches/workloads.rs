@@ -50,7 +50,8 @@ fn emit(peer: &str, workload: &str, value: f64, unit: &str, iters: usize, extra:
     let rev = std::env::var("DERIN_GIT_REV").unwrap_or_else(|_| "unknown".into());
     let threads = derin_tensor::num_threads();
     println!(
-        "{{\"peer\": \"{peer}\", \"workload\": \"{workload}\", \"value\": {value:.2}, \"unit\": \"{unit}\", \"iters\": {iters}, \"threads\": {threads}, \"git_rev\": \"{rev}\"{extra}}}"
+        "{{\"peer\": \"{peer}\", \"workload\": \"{workload}\", \"value\": {value:.2}, \"unit\": \"{unit}\", \"iters\": {iters}, \"threads\": {threads}, \"git_rev\": \"{rev}\"{extra}, \"cpu\": {cpu}}}",
+        cpu = derin_tensor::cpu_info().to_json()
     );
 }
 

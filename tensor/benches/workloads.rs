@@ -54,7 +54,8 @@ fn emit(peer: &str, workload: &str, value: f64, unit: &str, iters: usize, extra:
     let rev = std::env::var("DERIN_GIT_REV").unwrap_or_else(|_| "unknown".into());
     let threads = derin_tensor::num_threads();
     println!(
-        "{{\"peer\": \"{peer}\", \"workload\": \"{workload}\", \"value\": {value:.2}, \"unit\": \"{unit}\", \"iters\": {iters}, \"threads\": {threads}, \"git_rev\": \"{rev}\"{extra}}}"
+        "{{\"peer\": \"{peer}\", \"workload\": \"{workload}\", \"value\": {value:.2}, \"unit\": \"{unit}\", \"iters\": {iters}, \"threads\": {threads}, \"git_rev\": \"{rev}\"{extra}, \"cpu\": {cpu}}}",
+        cpu = derin_tensor::cpu_info().to_json()
     );
 }
 
@@ -120,7 +121,7 @@ fn mlp_bench(rng: &mut Rng) {
     let forward = |x: &Tensor| {
         let mut h = x.clone();
         for (i, [w, b]) in layers.iter().enumerate() {
-            h = h.matmul(&w.value()) + b.value();
+            h = h.linear(&w.value(), Some(&b.value()));
             if i < 2 {
                 h = h.relu();
             }
@@ -167,8 +168,8 @@ fn cnn_bench(rng: &mut Rng) {
             h = h.conv2d(&w.value(), Some(&b.value()), &pad).relu().max_pool2d([2, 2], &Pool2dOptions::default());
         }
         let h = h.reshape(&[64, 64 * 7 * 7]);
-        let h = (h.matmul(&denses[0][0].value()) + denses[0][1].value()).relu();
-        h.matmul(&denses[1][0].value()) + denses[1][1].value()
+        let h = h.linear(&denses[0][0].value(), Some(&denses[0][1].value())).relu();
+        h.linear(&denses[1][0].value(), Some(&denses[1][1].value()))
     };
     let loss0 = no_grad(|| cross_entropy(&forward(&x), &labels)).item();
     let t = time_train(|| sgd_step(&params, &cross_entropy(&forward(&x), &labels), 0.01));

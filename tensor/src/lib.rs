@@ -21,6 +21,7 @@
 mod allocator;
 mod atomic;
 mod autograd;
+mod cpu;
 mod error;
 pub mod gradcheck;
 mod init;
@@ -38,6 +39,7 @@ mod testing;
 pub use crate::safetensors::{SafeTensors, Strictness, load_params, load_safetensors, save_params, save_safetensors};
 pub use allocator::tune_allocator;
 pub use autograd::{BackwardCtx, GradMode, GradRef, Gradients, RowSparse, is_grad_enabled, no_grad};
+pub use cpu::{CpuInfo, cpu_info};
 pub use error::{Error, Result};
 pub use gradcheck::{GradCheck, GradCheckError, GradCheckReport, check_gradients};
 pub use init::{Rng, fans};

@@ -207,11 +207,8 @@ impl Module for Dense {
     fn forward(&self, x: &Tensor, _ctx: &mut Ctx) -> Tensor {
         let kernel = self.kernel.as_ref().unwrap_or_else(|| panic!("{}: forward before build", self.label()));
         let freeze = |p: &Param| if self.trainable() { p.value() } else { p.frozen_value() };
-        let mut y = x.matmul(&freeze(kernel));
-        if let Some(b) = &self.bias {
-            y = y + freeze(b);
-        }
-        self.activation.apply(&y)
+        let bias = self.bias.as_ref().map(freeze);
+        self.activation.apply(&x.linear(&freeze(kernel), bias.as_ref()))
     }
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {

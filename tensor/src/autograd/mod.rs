@@ -172,13 +172,24 @@ impl Tensor {
             self.shape()
         );
         let keep: HashSet<TensorId> = keep.iter().map(|t| t.id()).collect();
-        let mut store = Gradients::default();
         if !self.is_tracked() {
-            return store;
+            return Gradients::default();
         }
         let order = topological_order(self);
+        // On a thread of the pool, so that the rules' parallel kernels start at once
+        // instead of each handing its work over from outside and waiting for it.
+        let mode = GradMode::current();
+        crate::threads::install(move || mode.enter(|| run_rules(order, grad, &keep)))
+    }
+}
+
+/// Runs the backward rules of `order` (inputs before outputs) from the root's gradient.
+fn run_rules(order: Vec<Tensor>, grad: ArrayD<f32>, keep: &HashSet<TensorId>) -> Gradients {
+    let mut store = Gradients::default();
+    {
+        let root = order.last().expect("the root is in its own order");
         let mut pending: HashMap<TensorId, Grad> = HashMap::new();
-        pending.insert(self.id(), Grad::Dense(grad));
+        pending.insert(root.id(), Grad::Dense(grad));
         for t in order.iter().rev() {
             let Some(g) = pending.remove(&t.id()) else { continue };
             let Some(node) = &t.inner.node else {
@@ -218,8 +229,8 @@ impl Tensor {
                 store.insert(t.id(), Grad::Dense(g));
             }
         }
-        store
     }
+    store
 }
 
 fn accumulate(map: &mut HashMap<TensorId, Grad>, id: TensorId, g: Grad) {

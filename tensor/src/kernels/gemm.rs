@@ -7,8 +7,33 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 
 use crate::threads;
 
-/// Below this many multiply-adds (`m·n·k`), a product runs on one thread.
-const PARALLEL_FLOPS: usize = 1 << 18;
+/// Products smaller than this many multiply-adds (`m·n·k`) run on one thread, on a CPU
+/// with AVX-512: waking a second thread costs tens of microseconds, which a 2-million-MAC
+/// product (about 25 µs on one AVX-512 core) does not win back. Measured on a 2-core Xeon
+/// (`examples/gemm_shapes.rs`): 128×256·256×10 takes 20 µs on one thread and 62 µs on two,
+/// 128×512·512×256 takes 282 µs on one and 192 µs on two. Narrower SIMD computes a
+/// product proportionally slower, so the threshold halves per halving of the width.
+const PARALLEL_MACS_AVX512: usize = 1 << 21;
+
+/// Products with fewer rows or columns than this run on one thread (there is not a tile
+/// of the micro-kernel for each thread).
+const PARALLEL_MIN_SIDE: usize = 32;
+
+/// The multiply-add count above which a product is split across the pool, from the SIMD
+/// width the CPU reports.
+fn parallel_macs() -> usize {
+    static MACS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *MACS.get_or_init(|| {
+        let cpu = crate::cpu_info();
+        if cpu.has("avx512f") {
+            PARALLEL_MACS_AVX512
+        } else if cpu.has("avx2") {
+            PARALLEL_MACS_AVX512 / 2
+        } else {
+            PARALLEL_MACS_AVX512 / 4
+        }
+    })
+}
 
 /// `c = beta_c·c + a·b`, with `beta_c` either 0 (overwrite) or 1 (accumulate).
 ///
@@ -26,8 +51,9 @@ const PARALLEL_FLOPS: usize = 1 << 18;
 /// assert_eq!(c, a);
 /// ```
 pub fn sgemm(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>, c: ArrayViewMut2<'_, f32>, accumulate: bool) {
-    let flops = a.nrows() * a.ncols() * b.ncols();
-    let threads = if flops >= PARALLEL_FLOPS { threads::num_threads() } else { 1 };
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+    let big = m * k * n >= parallel_macs() && m.min(n) >= PARALLEL_MIN_SIDE;
+    let threads = if big { threads::num_threads() } else { 1 };
     sgemm_on(a, b, c, accumulate, threads);
 }
 

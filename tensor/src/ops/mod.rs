@@ -9,6 +9,7 @@ pub mod conv;
 mod dropout;
 mod index;
 mod join;
+mod linear;
 mod matmul;
 mod pad;
 pub mod pool;
