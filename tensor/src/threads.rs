@@ -4,6 +4,8 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use rayon::ThreadPool;
 
+mod spin;
+
 /// Elementwise work smaller than this many elements runs on the calling thread.
 ///
 /// Chosen with `cargo xtask bench elementwise` on the 2-core benchmark machine: a
@@ -57,6 +59,32 @@ pub fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     if rayon::current_thread_index().is_some() {
         return f();
     }
+    // The pool's threads take the cores now: the spinning helpers stop spinning.
+    spin::nap();
     let pool = slot().read().expect("thread pool lock poisoned").clone();
     pool.install(f)
+}
+
+/// Runs `f(0), f(1), …, f(parts − 1)`, part 0 on the calling thread and the others on the
+/// pool's threads at the same time; returns when all are done.
+///
+/// The other parts go to helper threads that spin for a moment between jobs (see
+/// `spin.rs`), or, when those are in use, to the pool; either way the caller works
+/// instead of sleeping until the others finish.
+pub(crate) fn run_parts(parts: usize, f: impl Fn(usize) + Sync) {
+    if parts <= 1 {
+        (0..parts).for_each(&f);
+        return;
+    }
+    if spin::run_parts(parts, &f) {
+        return;
+    }
+    let pool = slot().read().expect("thread pool lock poisoned").clone();
+    let f = &f;
+    pool.in_place_scope(|s| {
+        for part in 1..parts {
+            s.spawn(move |_| f(part));
+        }
+        f(0);
+    });
 }

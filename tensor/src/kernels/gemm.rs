@@ -3,7 +3,7 @@
 //! Measured against `ndarray`'s own `dot` (matrixmultiply) with `cargo xtask bench sgemm`:
 //! see ARCHITECTURE.md for the figures that chose it.
 
-use ndarray::{ArrayView2, ArrayViewMut2};
+use ndarray::{ArrayView2, ArrayViewMut2, Ix2, RawArrayViewMut, s};
 
 use crate::threads;
 
@@ -97,53 +97,78 @@ fn sgemm_on(
         }
         return;
     }
+    if threads > 1 {
+        // Each thread multiplies its own band of `c` on one core: rows when `b` is the
+        // smaller operand to repack per band, columns otherwise.
+        let by_rows = k * n <= m * k;
+        let side = if by_rows { m } else { n };
+        let parts = threads.min(side.div_ceil(PARALLEL_MIN_SIDE / 2)).max(1);
+        let band = side.div_ceil(parts);
+        let c = Band(c.raw_view_mut());
+        threads::run_parts(parts, |p| {
+            let range = (p * band).min(side)..((p + 1) * band).min(side);
+            let (a, b, c) = if by_rows {
+                (a.slice(s![range.clone(), ..]), b, c.view().slice_move(s![range, ..]))
+            } else {
+                (a, b.slice(s![.., range.clone()]), c.view().slice_move(s![.., range]))
+            };
+            // SAFETY: the bands are disjoint, `c` is borrowed mutably for the whole call
+            // and `run_parts` returns only when every band is done.
+            gemm_serial(a, b, unsafe { c.deref_into_view_mut() }, accumulate);
+        });
+        return;
+    }
+    gemm_serial(a, b, c, accumulate);
+}
+
+/// The `gemm` crate on the calling thread.
+fn gemm_serial(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>, mut c: ArrayViewMut2<'_, f32>, accumulate: bool) {
+    let (m, k) = a.dim();
+    let n = b.ncols();
+    if m == 0 || n == 0 {
+        return;
+    }
     let (a_s, b_s, c_s) = (a.strides().to_vec(), b.strides().to_vec(), c.strides().to_vec());
     let (cp, ap, bp) = (c.as_mut_ptr(), a.as_ptr(), b.as_ptr());
-    let run = || {
-        // SAFETY: the pointers and strides come from live ndarray views whose shapes were
-        // checked above; `c` is borrowed mutably for the whole call, so nothing aliases it.
-        unsafe {
-            gemm::gemm(
-                m,
-                n,
-                k,
-                cp,
-                c_s[1],
-                c_s[0],
-                accumulate,
-                ap,
-                a_s[1],
-                a_s[0],
-                bp,
-                b_s[1],
-                b_s[0],
-                1.0,
-                1.0,
-                false,
-                false,
-                false,
-                if threads > 1 { gemm::Parallelism::Rayon(threads) } else { gemm::Parallelism::None },
-            )
-        }
-    };
-    if threads > 1 {
-        let run = SendPtrs(run);
-        threads::install(move || run.call());
-    } else {
-        run();
+    // SAFETY: the pointers and strides come from live ndarray views whose shapes the
+    // caller checked; `c` is borrowed mutably for the whole call, so nothing aliases it.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            cp,
+            c_s[1],
+            c_s[0],
+            accumulate,
+            ap,
+            a_s[1],
+            a_s[0],
+            bp,
+            b_s[1],
+            b_s[0],
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        )
     }
 }
 
-/// Raw pointers are not `Send`; the closure above only runs while `sgemm` holds the borrows.
-struct SendPtrs<F>(F);
-// SAFETY: the wrapped closure is run to completion inside `sgemm`, which owns the borrows.
-unsafe impl<F> Send for SendPtrs<F> {}
-
-impl<F: FnOnce()> SendPtrs<F> {
-    fn call(self) {
-        (self.0)()
+/// A raw mutable view of `c`, shared by the threads that each write their own band of it.
+struct Band(RawArrayViewMut<f32, Ix2>);
+impl Band {
+    fn view(&self) -> RawArrayViewMut<f32, Ix2> {
+        self.0
     }
 }
+
+// SAFETY: each thread derives a disjoint band from it (see `sgemm_on`).
+unsafe impl Send for Band {}
+// SAFETY: as above; the view itself is only read.
+unsafe impl Sync for Band {}
 
 /// Reference product by three loops, for tests of the fast path.
 pub fn sgemm_reference(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> ndarray::Array2<f32> {
