@@ -56,11 +56,11 @@ pub fn num_threads() -> usize {
 
 /// Runs `f` inside the library's pool, so rayon calls in it use that pool's threads.
 pub fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    // The pool's threads take the cores now: the spinning helpers stop spinning.
+    spin::nap();
     if rayon::current_thread_index().is_some() {
         return f();
     }
-    // The pool's threads take the cores now: the spinning helpers stop spinning.
-    spin::nap();
     let pool = slot().read().expect("thread pool lock poisoned").clone();
     pool.install(f)
 }
