@@ -26,8 +26,8 @@ pub struct Param {
     name: Arc<str>,
     id: TensorId,
     value: Arc<RwLock<Tensor>>,
-    /// The untracked copy [`frozen_value`](Param::frozen_value) hands out, made once per
-    /// change of the value.
+    /// The untracked handle [`frozen_value`](Param::frozen_value) hands out (sharing the
+    /// value's buffer), made once per change of the value.
     frozen: Arc<RwLock<Option<Tensor>>>,
 }
 

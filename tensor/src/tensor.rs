@@ -30,7 +30,8 @@ impl Default for TensorId {
 /// so reshapes, permutations, slices and detached copies share one buffer.
 pub type SharedArray = ArcArray<f32, IxDyn>;
 
-/// Where a tensor's values live.
+/// Where a tensor's values live. Cloning shares the buffer (no copy).
+#[derive(Clone)]
 pub(crate) enum Values {
     /// A buffer and a layout (any strides ndarray can own: permuted, sliced).
     Array(SharedArray),
@@ -76,21 +77,6 @@ impl Values {
         match self {
             Values::Array(a) => a,
             broadcast => broadcast.view().to_shared(),
-        }
-    }
-
-    /// The axes reordered: axis `i` of the result is axis `order[i]` (no copy).
-    pub(crate) fn permuted(self, order: &[usize]) -> Values {
-        self.map_array(|a| a.permuted_axes(IxDyn(order)))
-    }
-
-    /// The same values over the same buffer (no copy).
-    pub(crate) fn shared(&self) -> Values {
-        match self {
-            Values::Array(a) => Values::Array(a.clone()),
-            Values::Broadcast { base, shape, dense } => {
-                Values::Broadcast { base: base.clone(), shape: shape.clone(), dense: dense.clone() }
-            }
         }
     }
 }
@@ -156,12 +142,6 @@ impl Tensor {
 
     pub(crate) fn make_with_id(id: TensorId, data: Values, requires_grad: bool) -> Self {
         Tensor { inner: Arc::new(Inner { id, data, node: None, requires_grad }) }
-    }
-
-    /// A constant tensor (no gradient) over `array`'s buffer: no copy is made, and later
-    /// tensors made from it by reshapes or permutations share the buffer too.
-    pub fn from_shared(array: SharedArray) -> Self {
-        Self::make_values(Values::Array(array), None, false)
     }
 
     /// A constant tensor (no gradient) holding `array`.
@@ -250,7 +230,7 @@ impl Tensor {
                 let data = std::mem::take(&mut inner.data);
                 Self::make_with_id(inner.id, data, true)
             }
-            Err(shared) => Self::make_values(shared.data.shared(), None, true),
+            Err(shared) => Self::make_values(shared.data.clone(), None, true),
         }
     }
 
@@ -265,7 +245,7 @@ impl Tensor {
     /// assert_eq!(d.array().as_ptr(), x.array().as_ptr()); // one buffer
     /// ```
     pub fn detach(&self) -> Self {
-        Tensor::make_with_id(TensorId::new(), self.inner.data.shared(), false)
+        Tensor::make_with_id(TensorId::new(), self.inner.data.clone(), false)
     }
 
     /// This tensor's id, the key of its gradient in a [`Gradients`](crate::Gradients) store.

@@ -186,48 +186,46 @@ impl Tensor {
 /// Runs the backward rules of `order` (inputs before outputs) from the root's gradient.
 fn run_rules(order: Vec<Tensor>, grad: ArrayD<f32>, keep: &HashSet<TensorId>) -> Gradients {
     let mut store = Gradients::default();
-    {
-        let root = order.last().expect("the root is in its own order");
-        let mut pending: HashMap<TensorId, Grad> = HashMap::new();
-        pending.insert(root.id(), Grad::Dense(grad));
-        for t in order.iter().rev() {
-            let Some(g) = pending.remove(&t.id()) else { continue };
-            let Some(node) = &t.inner.node else {
-                store.insert(t.id(), g);
+    let root = order.last().expect("the root is in its own order");
+    let mut pending: HashMap<TensorId, Grad> = HashMap::new();
+    pending.insert(root.id(), Grad::Dense(grad));
+    for t in order.iter().rev() {
+        let Some(g) = pending.remove(&t.id()) else { continue };
+        let Some(node) = &t.inner.node else {
+            store.insert(t.id(), g);
+            continue;
+        };
+        let Some(edges) = node.take() else {
+            panic!("backward: the graph through `{}` was already used by an earlier backward call", node.name);
+        };
+        let g = g.into_dense();
+        let ctx = BackwardCtx { grad: &g, inputs: &edges.inputs, output: t.view() };
+        let input_grads = (edges.backward)(&ctx);
+        assert_eq!(
+            input_grads.len(),
+            edges.inputs.len(),
+            "{}: backward rule returned {} gradients for {} inputs",
+            node.name,
+            input_grads.len(),
+            edges.inputs.len()
+        );
+        for (input, ig) in edges.inputs.iter().zip(input_grads) {
+            let Some(ig) = ig else { continue };
+            if !input.is_tracked() {
                 continue;
-            };
-            let Some(edges) = node.take() else {
-                panic!("backward: the graph through `{}` was already used by an earlier backward call", node.name);
-            };
-            let g = g.into_dense();
-            let ctx = BackwardCtx { grad: &g, inputs: &edges.inputs, output: t.view() };
-            let input_grads = (edges.backward)(&ctx);
+            }
             assert_eq!(
-                input_grads.len(),
-                edges.inputs.len(),
-                "{}: backward rule returned {} gradients for {} inputs",
+                ig.shape(),
+                input.shape(),
+                "{}: backward rule gave a gradient of shape {:?} for an input of shape {:?}",
                 node.name,
-                input_grads.len(),
-                edges.inputs.len()
+                ig.shape(),
+                input.shape()
             );
-            for (input, ig) in edges.inputs.iter().zip(input_grads) {
-                let Some(ig) = ig else { continue };
-                if !input.is_tracked() {
-                    continue;
-                }
-                assert_eq!(
-                    ig.shape(),
-                    input.shape(),
-                    "{}: backward rule gave a gradient of shape {:?} for an input of shape {:?}",
-                    node.name,
-                    ig.shape(),
-                    input.shape()
-                );
-                accumulate(&mut pending, input.id(), ig);
-            }
-            if keep.contains(&t.id()) {
-                store.insert(t.id(), Grad::Dense(g));
-            }
+            accumulate(&mut pending, input.id(), ig);
+        }
+        if keep.contains(&t.id()) {
+            store.insert(t.id(), Grad::Dense(g));
         }
     }
     store

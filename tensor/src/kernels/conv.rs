@@ -15,6 +15,7 @@ use std::cell::RefCell;
 use ndarray::{Array4, ArrayView1, ArrayView4};
 use rayon::prelude::*;
 
+use crate::kernels::gemm::{MatPtr, gemm_single};
 use crate::threads;
 use im2col::im2col;
 
@@ -251,14 +252,6 @@ pub fn conv2d_forward(
 /// count is a multiple of it reads a column-major left operand in place.
 const LANES: usize = 16;
 
-/// A strided matrix in raw memory.
-#[derive(Clone, Copy)]
-struct MatPtr<P> {
-    ptr: P,
-    rs: isize,
-    cs: isize,
-}
-
 /// Output channels per GEMM call of the forward pass. The `gemm` crate repacks the
 /// column block on every call whose (transposed) problem has more than 48 columns (8 ×
 /// its 6-wide register tile); at most 48 it reads the block where it lies, which measured
@@ -287,49 +280,6 @@ unsafe fn forward_gemm(
             let a = MatPtr { ptr: w.ptr.offset(o as isize * w.rs), ..w };
             gemm_single(m, nb, k, d, accumulate, a, col);
         }
-    }
-}
-
-/// `dst (m×n) = [dst +] a (m×k) · b (k×n)` on the calling thread.
-///
-/// # Safety
-/// Every pointer with its strides must address valid memory for its shape, `dst`
-/// writable and aliasing neither `a` nor `b`.
-unsafe fn gemm_single(
-    m: usize,
-    n: usize,
-    k: usize,
-    dst: MatPtr<*mut f32>,
-    accumulate: bool,
-    a: MatPtr<*const f32>,
-    b: MatPtr<*const f32>,
-) {
-    if m == 0 || n == 0 {
-        return;
-    }
-    // SAFETY: forwarded from the caller.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.ptr,
-            dst.cs,
-            dst.rs,
-            accumulate,
-            a.ptr,
-            a.cs,
-            a.rs,
-            b.ptr,
-            b.cs,
-            b.rs,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        )
     }
 }
 

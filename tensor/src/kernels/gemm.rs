@@ -125,28 +125,55 @@ fn sgemm_on(
 fn gemm_serial(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>, mut c: ArrayViewMut2<'_, f32>, accumulate: bool) {
     let (m, k) = a.dim();
     let n = b.ncols();
+    let (ar, br, cr) = (a.strides(), b.strides(), [c.strides()[0], c.strides()[1]]);
+    let (a, b) = (MatPtr { ptr: a.as_ptr(), rs: ar[0], cs: ar[1] }, MatPtr { ptr: b.as_ptr(), rs: br[0], cs: br[1] });
+    let dst = MatPtr { ptr: c.as_mut_ptr(), rs: cr[0], cs: cr[1] };
+    // SAFETY: the pointers and strides come from live ndarray views whose shapes the
+    // caller checked; `c` is borrowed mutably for the whole call, so nothing aliases it.
+    unsafe { gemm_single(m, n, k, dst, accumulate, a, b) }
+}
+
+/// A strided matrix in raw memory.
+#[derive(Clone, Copy)]
+pub(crate) struct MatPtr<P> {
+    pub(crate) ptr: P,
+    pub(crate) rs: isize,
+    pub(crate) cs: isize,
+}
+
+/// `dst (m×n) = [dst +] a (m×k) · b (k×n)` on the calling thread.
+///
+/// # Safety
+/// Every pointer with its strides must address valid memory for its shape, `dst`
+/// writable and aliasing neither `a` nor `b`.
+pub(crate) unsafe fn gemm_single(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: MatPtr<*mut f32>,
+    accumulate: bool,
+    a: MatPtr<*const f32>,
+    b: MatPtr<*const f32>,
+) {
     if m == 0 || n == 0 {
         return;
     }
-    let (a_s, b_s, c_s) = (a.strides().to_vec(), b.strides().to_vec(), c.strides().to_vec());
-    let (cp, ap, bp) = (c.as_mut_ptr(), a.as_ptr(), b.as_ptr());
-    // SAFETY: the pointers and strides come from live ndarray views whose shapes the
-    // caller checked; `c` is borrowed mutably for the whole call, so nothing aliases it.
+    // SAFETY: forwarded from the caller.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
-            cp,
-            c_s[1],
-            c_s[0],
+            dst.ptr,
+            dst.cs,
+            dst.rs,
             accumulate,
-            ap,
-            a_s[1],
-            a_s[0],
-            bp,
-            b_s[1],
-            b_s[0],
+            a.ptr,
+            a.cs,
+            a.rs,
+            b.ptr,
+            b.cs,
+            b.rs,
             1.0,
             1.0,
             false,

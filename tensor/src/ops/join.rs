@@ -167,7 +167,7 @@ impl Tensor {
             self.shape()
         );
         let slice = Slice::new(start as isize, Some(end as isize), step as isize);
-        let out = self.inner.data.shared().map_array(|a| a.slice_axis_move(Axis(axis), slice));
+        let out = self.inner.data.clone().map_array(|a| a.slice_axis_move(Axis(axis), slice));
         Tensor::from_op_values("slice", out, &[self], move |ctx: &BackwardCtx<'_>| {
             let mut g = ArrayD::<f32>::zeros(ctx.inputs[0].shape());
             g.slice_axis_mut(Axis(axis), slice).assign(ctx.grad);

@@ -7,8 +7,12 @@ use crate::autograd::BackwardCtx;
 use crate::kernels::gemm::sgemm;
 use crate::tensor::Tensor;
 
-/// `a` as a row-major `rows × cols` matrix (a copy only when its layout needs one).
+/// `a` as a `rows × cols` matrix: a 2-D tensor as it lies (any strides), a row-major one
+/// reshaped; a copy only for another layout of more axes.
 fn as_matrix(a: &Tensor, rows: usize, cols: usize) -> ndarray::CowArray<'_, f32, ndarray::Ix2> {
+    if a.ndim() == 2 {
+        return a.view().into_dimensionality().expect("2-D").into();
+    }
     match a.view().into_shape_with_order((rows, cols)) {
         Ok(m) => m.into(),
         Err(_) => {
@@ -58,10 +62,7 @@ impl Tensor {
         if let Some(b) = b {
             // In place, in the product's own array: the same sums as
             // `matmul` then `+`, so a row's result does not depend on the batch around it.
-            let b: Vec<f32> = b.view().iter().copied().collect();
-            for mut row in out.rows_mut() {
-                row.iter_mut().zip(&b).for_each(|(o, &b)| *o += b);
-            }
+            out += &b.view();
         }
         let out = out.into_shape_with_order(IxDyn(&out_shape)).expect("same size");
         let inputs: Vec<&Tensor> = [Some(self), Some(w), b].into_iter().flatten().collect();

@@ -66,7 +66,7 @@ impl Tensor {
             "permute: {order:?} is not a permutation of the axes of shape {:?}",
             self.shape()
         );
-        let out = self.inner.data.shared().permuted(order);
+        let out = self.inner.data.clone().map_array(|a| a.permuted_axes(IxDyn(order)));
         let mut inverse = vec![0; order.len()];
         for (i, &o) in order.iter().enumerate() {
             inverse[o] = i;
@@ -112,7 +112,7 @@ impl Tensor {
     pub fn squeeze(&self, axis: impl AxisIndex) -> Tensor {
         let axis = axis.resolve("squeeze", self.shape());
         assert!(self.shape()[axis] == 1, "squeeze: axis {axis} of shape {:?} does not have size 1", self.shape());
-        let out = self.inner.data.shared().map_array(|a| a.index_axis_move(Axis(axis), 0));
+        let out = self.inner.data.clone().map_array(|a| a.index_axis_move(Axis(axis), 0));
         Tensor::from_op_values("squeeze", out, &[self], move |ctx: &BackwardCtx<'_>| {
             vec![Some(ctx.grad.clone().insert_axis(Axis(axis)))]
         })
@@ -132,7 +132,7 @@ impl Tensor {
     #[doc(alias = "expand_dims")]
     pub fn unsqueeze(&self, axis: impl AxisIndex) -> Tensor {
         let axis = axis.resolve_new("unsqueeze", self.shape());
-        let out = self.inner.data.shared().map_array(|a| a.insert_axis(Axis(axis)));
+        let out = self.inner.data.clone().map_array(|a| a.insert_axis(Axis(axis)));
         Tensor::from_op_values("unsqueeze", out, &[self], move |ctx: &BackwardCtx<'_>| {
             vec![Some(ctx.grad.clone().index_axis_move(Axis(axis), 0))]
         })
