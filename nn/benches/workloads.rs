@@ -13,7 +13,7 @@ use derin_nn::{
 };
 use derin_optim::{Optimizer, Sgd, SgdConfig};
 use derin_tensor::ndarray::{ArrayD, IxDyn};
-use derin_tensor::{Param, Rng, Tensor, no_grad};
+use derin_tensor::{Conv2dOptions, Padding, Param, Pool2dOptions, Rng, Tensor, no_grad};
 
 fn budget() -> f64 {
     std::env::var("PEER_BUDGET_S").ok().and_then(|v| v.parse().ok()).unwrap_or(4.0)
@@ -65,19 +65,82 @@ fn cross_entropy(logits: &Tensor, labels: &[usize]) -> Tensor {
     -(logits.log_softmax(1) * Tensor::from_array(onehot)).sum_all() / labels.len() as f32
 }
 
-/// Plain SGD on every parameter.
-fn sgd_step(params: &[Param], loss: &Tensor, lr: f32) {
-    let grads = loss.backward();
-    for p in params {
-        if let Some(g) = grads.param(p) {
-            p.update(|v| v.scaled_add(-lr, g));
-        }
-    }
+/// The library's SGD with learning rate `lr`, as the peers step `torch.optim.SGD`.
+fn sgd(lr: f32) -> Sgd {
+    Sgd::try_new(SgdConfig { learning_rate: lr, ..SgdConfig::default() }).expect("valid config")
 }
 
 fn report_steps(workload: &str, t: &[f64], loss0: f32, loss1: f32) {
     let extra = format!(", \"loss0\": {loss0:.4}, \"loss1\": {loss1:.4}");
     emit("derin", workload, 1.0 / median(t), "steps/s", t.len(), &extra);
+}
+
+fn dense(name: &str, i: usize, o: usize, rng: &mut Rng) -> [Param; 2] {
+    // PyTorch's nn.Linear init, as the peers use: U(±1/√in) for kernel and bias.
+    let l = 1.0 / (i as f32).sqrt();
+    [
+        Param::new(&format!("{name}/kernel"), Tensor::uniform(&[i, o], -l, l, rng).to_array()),
+        Param::new(&format!("{name}/bias"), Tensor::uniform(&[o], -l, l, rng).to_array()),
+    ]
+}
+
+fn conv(name: &str, i: usize, o: usize, rng: &mut Rng) -> [Param; 2] {
+    // PyTorch's nn.Conv2d init: U(±1/√fan_in), fan_in = in·3·3.
+    let l = 1.0 / ((i * 9) as f32).sqrt();
+    [
+        Param::new(&format!("{name}/kernel"), Tensor::uniform(&[o, i, 3, 3], -l, l, rng).to_array()),
+        Param::new(&format!("{name}/bias"), Tensor::uniform(&[o], -l, l, rng).to_array()),
+    ]
+}
+
+/// MLP 784 → 512 → 256 → 10 with ReLU, batch 128, written with tensor ops as the peer's
+/// `nn.Sequential` of `nn.Linear`s.
+fn mlp_bench(rng: &mut Rng) {
+    let dims = [784, 512, 256, 10];
+    let layers: Vec<[Param; 2]> = (0..3).map(|i| dense(&format!("dense_{i}"), dims[i], dims[i + 1], rng)).collect();
+    let params: Vec<Param> = layers.iter().flat_map(|l| l.iter().cloned()).collect();
+    let x = Tensor::normal(&[128, 784], 0.0, 1.0, rng);
+    let labels: Vec<usize> = (0..128).map(|_| rng.below(10)).collect();
+    let loss = || {
+        let mut h = x.clone();
+        for (i, [w, b]) in layers.iter().enumerate() {
+            h = h.linear(&w.value(), Some(&b.value()));
+            if i < 2 {
+                h = h.relu();
+            }
+        }
+        cross_entropy(&h, &labels)
+    };
+    let loss0 = no_grad(loss).item();
+    let mut sgd = sgd(0.01);
+    let t = time_train(|| sgd.step(&params, &loss().backward()));
+    let loss1 = no_grad(loss).item();
+    report_steps("mlp_train_step", &t, loss0, loss1);
+}
+
+/// Two 3×3 convolutions with ReLU and 2×2 max-pooling, dense 3136 → 128 → 10, batch 64 of
+/// 1×28×28, written with tensor ops as the peer's `nn.Sequential`.
+fn cnn_bench(rng: &mut Rng) {
+    let convs = [conv("conv_0", 1, 32, rng), conv("conv_1", 32, 64, rng)];
+    let denses = [dense("dense_0", 64 * 7 * 7, 128, rng), dense("dense_1", 128, 10, rng)];
+    let params: Vec<Param> = convs.iter().chain(&denses).flat_map(|l| l.iter().cloned()).collect();
+    let x = Tensor::normal(&[64, 1, 28, 28], 0.0, 1.0, rng);
+    let labels: Vec<usize> = (0..64).map(|_| rng.below(10)).collect();
+    let pad = Conv2dOptions { padding: Padding::Explicit([1, 1]), ..Default::default() };
+    let loss = || {
+        let mut h = x.clone();
+        for [w, b] in &convs {
+            h = h.conv2d(&w.value(), Some(&b.value()), &pad).relu().max_pool2d([2, 2], &Pool2dOptions::default());
+        }
+        let h = h.reshape(&[64, 64 * 7 * 7]);
+        let h = h.linear(&denses[0][0].value(), Some(&denses[0][1].value())).relu();
+        cross_entropy(&h.linear(&denses[1][0].value(), Some(&denses[1][1].value())), &labels)
+    };
+    let loss0 = no_grad(loss).item();
+    let mut sgd = sgd(0.01);
+    let t = time_train(|| sgd.step(&params, &loss().backward()));
+    let loss1 = no_grad(loss).item();
+    report_steps("cnn_train_step", &t, loss0, loss1);
 }
 
 /// GRU 64 → 128 over 50 steps, batch 32, dense 128 → 10 on the last state.
@@ -92,7 +155,8 @@ fn gru_bench(rng: &mut Rng) {
     let labels: Vec<usize> = (0..batch).map(|_| rng.below(10)).collect();
     let loss = || cross_entropy(&head.forward(&gru.forward(&x, &mut Ctx::train(0)), &mut Ctx::train(0)), &labels);
     let loss0 = no_grad(loss).item();
-    let t = time_train(|| sgd_step(&params, &loss(), 0.01));
+    let mut sgd = sgd(0.01);
+    let t = time_train(|| sgd.step(&params, &loss().backward()));
     let loss1 = no_grad(loss).item();
     report_steps("gru_train_step", &t, loss0, loss1);
 }
@@ -117,7 +181,8 @@ fn transfer_bench(rng: &mut Rng) {
     let labels: Vec<usize> = (0..32).map(|_| rng.below(10)).collect();
     let loss = || cross_entropy(&head.forward(&backbone.forward(&x, &mut Ctx::train(0)), &mut Ctx::train(0)), &labels);
     let loss0 = no_grad(loss).item();
-    let t = time_train(|| sgd_step(&params, &loss(), 0.05));
+    let mut sgd = sgd(0.05);
+    let t = time_train(|| sgd.step(&params, &loss().backward()));
     let loss1 = no_grad(loss).item();
     report_steps("transfer_train_step", &t, loss0, loss1);
 }
@@ -140,8 +205,8 @@ fn embedding_bench(rng: &mut Rng) {
         let mut ctx = Ctx::train(0);
         cross_entropy(&head.forward(&pool.forward(&embedding.forward(&x, &mut ctx), &mut ctx), &mut ctx), &labels)
     };
-    // The library's SGD, which reads a row-sparse gradient without expanding it.
-    let mut sgd = Sgd::try_new(SgdConfig { learning_rate: 0.5, ..SgdConfig::default() }).expect("valid config");
+    // The library's SGD reads a row-sparse gradient without expanding it.
+    let mut sgd = sgd(0.5);
     let loss0 = no_grad(loss).item();
     let t = time_train(|| sgd.step(&params, &loss().backward()));
     let loss1 = no_grad(loss).item();
@@ -157,6 +222,12 @@ fn main() {
         derin_tensor::set_num_threads(n);
     }
     let mut rng = Rng::seed(0);
+    if wanted("mlp_train_step") {
+        mlp_bench(&mut rng);
+    }
+    if wanted("cnn_train_step") {
+        cnn_bench(&mut rng);
+    }
     if wanted("gru_train_step") {
         gru_bench(&mut rng);
     }

@@ -52,6 +52,6 @@ pub use tensor::{SharedArray, Tensor, TensorId};
 pub use ops::conv::{Conv1dOptions, Conv2dOptions, ConvTranspose1dOptions, ConvTranspose2dOptions, Padding, Padding1d};
 pub use ops::pool::{Pool1dOptions, Pool2dOptions};
 // end conv/pool exports
-pub use threads::{PARALLEL_THRESHOLD, install, num_threads, set_num_threads};
+pub use threads::{PARALLEL_THRESHOLD, for_each_part, install, num_threads, set_num_threads};
 
 pub use ndarray;

@@ -1,6 +1,10 @@
 //! The library's one thread pool and the size below which work stays on one thread.
 
-use std::sync::{Arc, OnceLock, RwLock};
+use std::marker::PhantomData;
+use std::mem::MaybeUninit;
+use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use rayon::ThreadPool;
 
@@ -65,26 +69,122 @@ pub fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     pool.install(f)
 }
 
-/// Runs `f(0), f(1), …, f(parts − 1)`, part 0 on the calling thread and the others on the
-/// pool's threads at the same time; returns when all are done.
+/// Runs `f(0), f(1), …, f(parts − 1)` on at most [`num_threads`] threads at once, the
+/// calling thread among them, and returns when all are done: for work split into
+/// independent pieces (the blocks of a matrix product, an optimizer's update of a large
+/// parameter). Each thread takes the next piece not yet taken, so a thread that starts
+/// late or runs slow does fewer. The helper threads are the ones the matrix products use,
+/// and spin a moment between jobs, so work that follows a product finds them awake.
 ///
-/// The other parts go to helper threads that spin for a moment between jobs (see
-/// `spin.rs`), or, when those are in use, to the pool; either way the caller works
-/// instead of sleeping until the others finish.
-pub(crate) fn run_parts(parts: usize, f: impl Fn(usize) + Sync) {
-    if parts <= 1 {
-        (0..parts).for_each(&f);
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// let sum = AtomicUsize::new(0);
+/// derin_tensor::for_each_part(4, |p| {
+///     sum.fetch_add(p + 1, Ordering::Relaxed);
+/// });
+/// assert_eq!(sum.into_inner(), 10);
+/// ```
+///
+/// # Panics
+/// If a part panics (its payload is resumed on the calling thread).
+pub fn for_each_part(parts: usize, f: impl Fn(usize) + Sync) {
+    let threads = num_threads().min(parts);
+    if threads <= 1 {
+        (0..parts).for_each(f);
         return;
     }
-    if spin::run_parts(parts, &f) {
-        return;
-    }
-    let pool = slot().read().expect("thread pool lock poisoned").clone();
-    let f = &f;
-    pool.in_place_scope(|s| {
-        for part in 1..parts {
-            s.spawn(move |_| f(part));
+    let next = AtomicUsize::new(0);
+    let claim = || {
+        loop {
+            let part = next.fetch_add(1, Ordering::Relaxed);
+            if part >= parts {
+                break;
+            }
+            f(part);
         }
-        f(0);
+    };
+    if spin::run_claiming(threads, &claim) {
+        return;
+    }
+    // The helpers are busy (a nested call): the pool's threads claim instead.
+    let pool = slot().read().expect("thread pool lock poisoned").clone();
+    pool.in_place_scope(|s| {
+        for _ in 1..threads {
+            s.spawn(|_| claim());
+        }
+        claim();
     });
+}
+
+/// `[f(0), f(1), …, f(parts − 1)]`, computed as [`for_each_part`] does.
+pub(crate) fn map_parts<T: Send>(parts: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let out: Vec<Mutex<Option<T>>> = (0..parts).map(|_| Mutex::new(None)).collect();
+    for_each_part(parts, |p| {
+        let value = f(p);
+        *out[p].lock().unwrap_or_else(|e| e.into_inner()) = Some(value);
+    });
+    out.into_iter().map(|cell| cell.into_inner().unwrap_or_else(|e| e.into_inner()).expect("every part ran")).collect()
+}
+
+/// Blocks per thread that [`for_each_range`] aims for, so a late or slow thread costs at
+/// most a block's time.
+const BLOCKS_PER_THREAD: usize = 4;
+
+/// `f` over `0..len` cut into contiguous ranges of at least `min_block` items (fewer
+/// only at the end), run as [`for_each_part`] does: elementwise work in blocks large
+/// enough that taking one costs nothing next to it.
+pub(crate) fn for_each_range(len: usize, min_block: usize, f: impl Fn(Range<usize>) + Sync) {
+    let threads = num_threads();
+    let block = len.div_ceil(threads * BLOCKS_PER_THREAD).max(min_block).max(1);
+    let blocks = len.div_ceil(block);
+    for_each_part(blocks, |b| f(b * block..len.min((b + 1) * block)));
+}
+
+/// A new vector of `n` values, its ranges filled in parallel as [`for_each_range`] cuts
+/// them: `fill(start, out)` must write every element of `out`, the values `start..`.
+pub(crate) fn fill_ranges(
+    n: usize,
+    min_block: usize,
+    fill: impl Fn(usize, &mut [MaybeUninit<f32>]) + Sync,
+) -> Vec<f32> {
+    let mut out = Vec::with_capacity(n);
+    let slots = Disjoint::new(&mut out.spare_capacity_mut()[..n]);
+    // SAFETY: `for_each_range` hands out disjoint ranges.
+    for_each_range(n, min_block, |r| fill(r.start, unsafe { slots.range(r) }));
+    // SAFETY: the ranges cover `0..n` and `fill` wrote every element of each.
+    unsafe { out.set_len(n) };
+    out
+}
+
+/// A mutable slice that parallel parts write disjoint ranges of.
+pub(crate) struct Disjoint<'a, T> {
+    ptr: *mut T,
+    len: usize,
+    _slice: PhantomData<&'a mut [T]>,
+}
+
+// SAFETY: parts get disjoint ranges (the caller of `range` promises it), so sharing the
+// pointer across threads is sharing `&mut` access to separate elements.
+unsafe impl<T: Send> Sync for Disjoint<'_, T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Send for Disjoint<'_, T> {}
+
+impl<'a, T> Disjoint<'a, T> {
+    pub(crate) fn new(slice: &'a mut [T]) -> Self {
+        Disjoint { ptr: slice.as_mut_ptr(), len: slice.len(), _slice: PhantomData }
+    }
+
+    /// The elements `range`.
+    ///
+    /// # Safety
+    /// No two live results may overlap.
+    ///
+    /// # Panics
+    /// If `range` is out of bounds.
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn range(&self, range: Range<usize>) -> &'a mut [T] {
+        assert!(range.start <= range.end && range.end <= self.len, "range {range:?} of {} elements", self.len);
+        // SAFETY: in bounds (checked); the caller keeps the ranges disjoint.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(range.start), range.len()) }
+    }
 }

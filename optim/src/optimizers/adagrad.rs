@@ -138,10 +138,9 @@ impl Optimizer for Adagrad {
         for (p, g) in todo {
             let init = || vec![ArrayD::from_elem(IxDyn(g.shape()), c.initial_accumulator_value)];
             let (slots, _) = self.core.slots(NAME, p, g.shape(), init);
-            let acc = flat(slots).next().expect("accumulator slot");
             // A zero gradient adds nothing to the accumulator and moves nothing.
-            update_flat(p, g, true, |theta, g, at| {
-                for ((t, &g), a) in theta.iter_mut().zip(g).zip(acc[at..].iter_mut()) {
+            update_flat(p, g, true, flat(slots), |theta, g, slots| {
+                for ((t, &g), a) in theta.iter_mut().zip(g).zip(slots[0].iter_mut()) {
                     *a += g * g;
                     *t -= c.learning_rate * g / c.epsilon_placement.denominator(*a, c.epsilon);
                 }

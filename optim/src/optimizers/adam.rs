@@ -107,13 +107,9 @@ pub(crate) fn adam_step(
     let count = slot_names(c).len();
     for (p, g) in todo {
         let (slots, _) = core.slots(owner, p, g.shape(), || zeros_like(g.shape(), count));
-        let mut slots = flat(slots);
-        let (m, v) = (slots.next().expect("m"), slots.next().expect("v"));
-        let mut v_hat = slots.next();
-        update_flat(p, g, false, |theta, g, at| {
-            let run = at..at + theta.len();
-            let (m, v) = (&mut m[run.clone()], &mut v[run.clone()]);
-            let mut v_hat = v_hat.as_deref_mut().map(|h| &mut h[run]);
+        update_flat(p, g, false, flat(slots), |theta, g, slots| {
+            let [m, v, rest @ ..] = slots else { unreachable!("m and v slots") };
+            let mut v_hat = rest.first_mut();
             for i in 0..theta.len() {
                 let gi = g[i];
                 if decay != 0.0 {

@@ -169,11 +169,8 @@ impl Optimizer for Nadam {
         let (k1, k2) = (one_minus(c.beta_1), one_minus(c.beta_2));
         for (p, g) in todo {
             let (slots, _) = self.core.slots(NAME, p, g.shape(), || zeros_like(g.shape(), SLOTS.len()));
-            let mut slots = flat(slots);
-            let (m, v) = (slots.next().expect("m"), slots.next().expect("v"));
-            update_flat(p, g, false, |theta, g, at| {
-                let run = at..at + theta.len();
-                let (m, v) = (&mut m[run.clone()], &mut v[run]);
+            update_flat(p, g, false, flat(slots), |theta, g, slots| {
+                let [m, v] = slots else { unreachable!("m and v slots") };
                 for i in 0..theta.len() {
                     let gi = g[i];
                     m[i] += (gi - m[i]) * k1;

@@ -196,15 +196,11 @@ impl Optimizer for RmsProp {
         let count = Self::slot_names(&c).len();
         for (p, g) in todo {
             let (slots, _) = self.core.slots(NAME, p, g.shape(), || zeros_like(g.shape(), count));
-            let mut slots = flat(slots);
-            let v = slots.next().expect("velocity slot");
-            let mut b = if c.momentum > 0.0 { slots.next() } else { None };
-            let mut a = if c.centered { slots.next() } else { None };
-            update_flat(p, g, false, |theta, g, at| {
-                let run = at..at + theta.len();
-                let v = &mut v[run.clone()];
-                let mut a = a.as_deref_mut().map(|a| &mut a[run.clone()]);
-                let mut b = b.as_deref_mut().map(|b| &mut b[run]);
+            update_flat(p, g, false, flat(slots), |theta, g, slots| {
+                let [v, rest @ ..] = slots else { unreachable!("velocity slot") };
+                let mut rest = rest.iter_mut();
+                let mut b = if c.momentum > 0.0 { rest.next() } else { None };
+                let mut a = if c.centered { rest.next() } else { None };
                 for i in 0..theta.len() {
                     let gi = g[i];
                     v[i] = rho * v[i] + keep * gi * gi;

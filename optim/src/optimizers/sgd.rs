@@ -158,7 +158,7 @@ impl Optimizer for Sgd {
         let keep = super::one_minus(dampening);
         for (p, g) in todo {
             if mu == 0.0 {
-                update_flat(p, g, wd == 0.0, |theta, g, _| {
+                update_flat(p, g, wd == 0.0, Vec::new(), |theta, g, _| {
                     for (t, &g) in theta.iter_mut().zip(g) {
                         *t -= lr * (g + wd * *t);
                     }
@@ -166,9 +166,8 @@ impl Optimizer for Sgd {
                 continue;
             }
             let (slots, fresh) = self.core.slots(NAME, p, g.shape(), || zeros_like(g.shape(), 1));
-            let b = flat(slots).next().expect("one slot");
-            update_flat(p, g, false, |theta, g, at| {
-                for ((t, &g), b) in theta.iter_mut().zip(g).zip(b[at..].iter_mut()) {
+            update_flat(p, g, false, flat(slots), |theta, g, slots| {
+                for ((t, &g), b) in theta.iter_mut().zip(g).zip(slots[0].iter_mut()) {
                     let d = g + wd * *t;
                     *b = if fresh { d } else { mu * *b + keep * d };
                     let d = if nesterov { d + mu * *b } else { *b };

@@ -176,10 +176,9 @@ impl Tensor {
             return Gradients::default();
         }
         let order = topological_order(self);
-        // On a thread of the pool, so that the rules' parallel kernels start at once
-        // instead of each handing its work over from outside and waiting for it.
-        let mode = GradMode::current();
-        crate::threads::install(move || mode.enter(|| run_rules(order, grad, &keep)))
+        // On the calling thread: the rules' parallel kernels share their work with the
+        // library's spinning helpers (and the few on the rayon pool hand it over there).
+        run_rules(order, grad, &keep)
     }
 }
 

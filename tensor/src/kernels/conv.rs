@@ -13,7 +13,6 @@ mod im2col;
 use std::cell::RefCell;
 
 use ndarray::{Array4, ArrayView1, ArrayView4};
-use rayon::prelude::*;
 
 use crate::kernels::gemm::{MatPtr, gemm_single};
 use crate::threads;
@@ -239,7 +238,7 @@ pub fn conv2d_forward(
     };
     let tasks = n * geo.groups * blocks;
     if tasks > 1 && n * geo.macs() >= PARALLEL_MACS {
-        threads::install(|| (0..tasks).into_par_iter().for_each(task));
+        threads::for_each_part(tasks, task);
     } else {
         (0..tasks).for_each(task);
     }

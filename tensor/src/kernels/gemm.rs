@@ -3,7 +3,7 @@
 //! Measured against `ndarray`'s own `dot` (matrixmultiply) with `cargo xtask bench sgemm`:
 //! see ARCHITECTURE.md for the figures that chose it.
 
-use ndarray::{ArrayView2, ArrayViewMut2, Ix2, RawArrayViewMut, s};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Ix2, RawArrayViewMut, s};
 
 use crate::threads;
 
@@ -50,11 +50,34 @@ fn parallel_macs() -> usize {
 /// derin_tensor::kernels::gemm::sgemm(a.view(), b.t(), c.view_mut(), false);
 /// assert_eq!(c, a);
 /// ```
-pub fn sgemm(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>, c: ArrayViewMut2<'_, f32>, accumulate: bool) {
-    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
-    let big = m * k * n >= parallel_macs() && m.min(n) >= PARALLEL_MIN_SIDE;
-    let threads = if big { threads::num_threads() } else { 1 };
-    sgemm_on(a, b, c, accumulate, threads);
+pub fn sgemm(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>, mut c: ArrayViewMut2<'_, f32>, accumulate: bool) {
+    check_shapes(&a, &b, c.dim());
+    let threads = threads_for(&a, &b);
+    // SAFETY: `c` is a live mutable view of the checked shape.
+    unsafe { sgemm_on(a, b, c.raw_view_mut(), accumulate, threads) }
+}
+
+/// `a·b` into a new row-major array, written once (not zero-filled first).
+///
+/// # Panics
+/// If the inner sizes differ.
+///
+/// ```
+/// use ndarray::array;
+/// let a = array![[1.0f32, 2.0], [3.0, 4.0]];
+/// assert_eq!(derin_tensor::kernels::gemm::sgemm_new(a.view(), a.t()), array![[5.0, 11.0], [11.0, 25.0]]);
+/// ```
+pub fn sgemm_new(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> Array2<f32> {
+    let dim = (a.nrows(), b.ncols());
+    check_shapes(&a, &b, dim);
+    let mut c = Array2::<f32>::uninit(dim);
+    let threads = threads_for(&a, &b);
+    // SAFETY: `c` is a fresh array of the checked shape; without `accumulate` every element
+    // is written (the product, or 0 when the inner size is 0) and none is read.
+    unsafe {
+        sgemm_on(a, b, c.raw_view_mut().cast::<f32>(), false, threads);
+        c.assume_init()
+    }
 }
 
 /// [`sgemm`] on the calling thread only, for callers that already split their work
@@ -68,68 +91,97 @@ pub fn sgemm(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>, c: ArrayViewMut2<'_
 /// derin_tensor::kernels::gemm::sgemm_serial(a.view(), b.view(), c.view_mut(), true);
 /// assert_eq!(c[[0, 0]], 12.0); // 1 + 1·3 + 2·4
 /// ```
-pub fn sgemm_serial(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>, c: ArrayViewMut2<'_, f32>, accumulate: bool) {
-    sgemm_on(a, b, c, accumulate, 1);
+pub fn sgemm_serial(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>, mut c: ArrayViewMut2<'_, f32>, accumulate: bool) {
+    check_shapes(&a, &b, c.dim());
+    // SAFETY: `c` is a live mutable view of the checked shape.
+    unsafe { sgemm_on(a, b, c.raw_view_mut(), accumulate, 1) }
 }
 
-fn sgemm_on(
+fn check_shapes(a: &ArrayView2<'_, f32>, b: &ArrayView2<'_, f32>, c: (usize, usize)) {
+    assert!(
+        a.ncols() == b.nrows() && c == (a.nrows(), b.ncols()),
+        "sgemm: cannot multiply {:?} by {:?} into {:?}",
+        a.shape(),
+        b.shape(),
+        [c.0, c.1]
+    );
+}
+
+/// How many threads a product of these operands is split across.
+fn threads_for(a: &ArrayView2<'_, f32>, b: &ArrayView2<'_, f32>) -> usize {
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+    let big = m * k * n >= parallel_macs() && m.min(n) >= PARALLEL_MIN_SIDE;
+    if big { threads::num_threads() } else { 1 }
+}
+
+/// `c = [c +] a·b` on `threads` threads.
+///
+/// # Safety
+/// `c` must address writable memory of shape `a.nrows() × b.ncols()` that nothing else
+/// reads or writes during the call; with `accumulate` it must be initialized.
+unsafe fn sgemm_on(
     a: ArrayView2<'_, f32>,
     b: ArrayView2<'_, f32>,
-    mut c: ArrayViewMut2<'_, f32>,
+    c: RawArrayViewMut<f32, Ix2>,
     accumulate: bool,
     threads: usize,
 ) {
     let (m, k) = a.dim();
-    let (k2, n) = b.dim();
-    assert!(
-        k == k2 && c.dim() == (m, n),
-        "sgemm: cannot multiply {:?} by {:?} into {:?}",
-        a.shape(),
-        b.shape(),
-        c.shape()
-    );
+    let n = b.ncols();
     if m == 0 || n == 0 {
         return;
     }
     if k == 0 {
         if !accumulate {
-            c.fill(0.0);
+            let (origin, rs, cs) = (c.as_ptr() as *mut f32, c.strides()[0], c.strides()[1]);
+            // SAFETY: every (i, j) is inside `c`, which the caller lets us write.
+            unsafe {
+                for i in 0..m {
+                    for j in 0..n {
+                        origin.offset(i as isize * rs + j as isize * cs).write(0.0);
+                    }
+                }
+            }
         }
         return;
     }
     if threads > 1 {
-        // Each thread multiplies its own band of `c` on one core: rows when `b` is the
-        // smaller operand to repack per band, columns otherwise.
+        // Bands of `c`, each multiplied on one core by whichever thread takes it: rows
+        // when `b` is the smaller operand to repack per band, columns otherwise.
         let by_rows = k * n <= m * k;
         let side = if by_rows { m } else { n };
-        let parts = threads.min(side.div_ceil(PARALLEL_MIN_SIDE / 2)).max(1);
-        let band = side.div_ceil(parts);
-        let c = Band(c.raw_view_mut());
-        threads::run_parts(parts, |p| {
+        let bands = threads.min(side.div_ceil(PARALLEL_MIN_SIDE / 2)).max(1);
+        let band = side.div_ceil(bands);
+        let c = Band(c);
+        threads::for_each_part(bands, |p| {
             let range = (p * band).min(side)..((p + 1) * band).min(side);
             let (a, b, c) = if by_rows {
                 (a.slice(s![range.clone(), ..]), b, c.view().slice_move(s![range, ..]))
             } else {
                 (a, b.slice(s![.., range.clone()]), c.view().slice_move(s![.., range]))
             };
-            // SAFETY: the bands are disjoint, `c` is borrowed mutably for the whole call
-            // and `run_parts` returns only when every band is done.
-            gemm_serial(a, b, unsafe { c.deref_into_view_mut() }, accumulate);
+            // SAFETY: the bands are disjoint parts of `c`, which the caller lets us write
+            // for the whole call, and `for_each_part` returns only when every band is done.
+            unsafe { gemm_serial(a, b, c, accumulate) };
         });
         return;
     }
-    gemm_serial(a, b, c, accumulate);
+    // SAFETY: forwarded from the caller.
+    unsafe { gemm_serial(a, b, c, accumulate) }
 }
 
 /// The `gemm` crate on the calling thread.
-fn gemm_serial(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>, mut c: ArrayViewMut2<'_, f32>, accumulate: bool) {
+///
+/// # Safety
+/// As [`sgemm_on`].
+unsafe fn gemm_serial(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>, c: RawArrayViewMut<f32, Ix2>, accumulate: bool) {
     let (m, k) = a.dim();
     let n = b.ncols();
     let (ar, br, cr) = (a.strides(), b.strides(), [c.strides()[0], c.strides()[1]]);
     let (a, b) = (MatPtr { ptr: a.as_ptr(), rs: ar[0], cs: ar[1] }, MatPtr { ptr: b.as_ptr(), rs: br[0], cs: br[1] });
-    let dst = MatPtr { ptr: c.as_mut_ptr(), rs: cr[0], cs: cr[1] };
+    let dst = MatPtr { ptr: c.as_ptr() as *mut f32, rs: cr[0], cs: cr[1] };
     // SAFETY: the pointers and strides come from live ndarray views whose shapes the
-    // caller checked; `c` is borrowed mutably for the whole call, so nothing aliases it.
+    // caller checked; the caller lets us write `c`, so nothing aliases it.
     unsafe { gemm_single(m, n, k, dst, accumulate, a, b) }
 }
 

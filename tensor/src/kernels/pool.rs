@@ -5,9 +5,11 @@
 use std::hint::select_unpredictable;
 
 use ndarray::{Array4, ArrayView4};
-use rayon::prelude::*;
 
-use crate::threads::{self, PARALLEL_THRESHOLD};
+use crate::threads::{self, Disjoint, PARALLEL_THRESHOLD};
+
+/// Elements (read and written) per parallel block of planes at least.
+const PLANE_BLOCK: usize = 1 << 14;
 
 /// The windows of a 2-D pooling: kernel, stride and padding over an input plane.
 ///
@@ -95,8 +97,12 @@ pub(crate) fn map_planes<S: Sync, D: Send>(
     }
     let planes = dst.len() / dst_plane;
     if planes > 1 && src.len() + dst.len() >= PARALLEL_THRESHOLD {
-        threads::install(|| {
-            src.par_chunks(src_plane).zip(dst.par_chunks_mut(dst_plane)).enumerate().for_each(|(i, (s, d))| f(i, s, d))
+        let dst = Disjoint::new(dst);
+        threads::for_each_range(planes, (PLANE_BLOCK / (src_plane + dst_plane)).max(1), |r| {
+            // SAFETY: the ranges of planes are disjoint.
+            let d = unsafe { dst.range(r.start * dst_plane..r.end * dst_plane) };
+            let s = &src[r.start * src_plane..(r.end * src_plane).min(src.len())];
+            s.chunks(src_plane).zip(d.chunks_mut(dst_plane)).enumerate().for_each(|(i, (s, d))| f(r.start + i, s, d));
         });
     } else {
         src.chunks(src_plane).zip(dst.chunks_mut(dst_plane)).enumerate().for_each(|(i, (s, d))| f(i, s, d));
@@ -190,9 +196,14 @@ pub fn max_pool2d_forward(x: ArrayView4<'_, f32>, geo: &Pool2dGeometry) -> (Arra
     };
     let (ys, args) = (y.as_slice_mut().expect("fresh array"), arg.as_slice_mut().expect("fresh array"));
     if oh * ow > 0 && xs.len() >= PARALLEL_THRESHOLD && n * c > 1 {
-        threads::install(|| {
-            let outs = ys.par_chunks_mut(oh * ow).zip(args.par_chunks_mut(oh * ow));
-            xs.par_chunks(plane).zip(outs).for_each(|(src, (d, a))| run(src, d, a))
+        let out_plane = oh * ow;
+        let (ys, args) = (Disjoint::new(ys), Disjoint::new(args));
+        threads::for_each_range(n * c, (PLANE_BLOCK / (plane + out_plane)).max(1), |r| {
+            let out = r.start * out_plane..r.end * out_plane;
+            // SAFETY: the ranges of planes are disjoint.
+            let (d, a) = unsafe { (ys.range(out.clone()), args.range(out)) };
+            let outs = d.chunks_mut(out_plane).zip(a.chunks_mut(out_plane));
+            xs[r.start * plane..r.end * plane].chunks(plane).zip(outs).for_each(|(src, (d, a))| run(src, d, a));
         });
     } else if oh * ow > 0 {
         let outs = ys.chunks_mut(oh * ow).zip(args.chunks_mut(oh * ow));

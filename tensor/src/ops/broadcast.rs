@@ -2,7 +2,6 @@
 //! place where a gradient is summed back to an input's shape).
 
 use ndarray::{ArrayD, ArrayRefD, ArrayViewD, IxDyn, Zip};
-use rayon::prelude::*;
 
 use crate::threads::{self, PARALLEL_THRESHOLD};
 
@@ -36,7 +35,11 @@ pub(crate) fn map(a: &ArrayRefD<f32>, f: impl Fn(f32) -> f32 + Sync + Send) -> A
     match a.as_slice() {
         Some(src) => {
             let out: Vec<f32> = if src.len() >= PARALLEL_THRESHOLD {
-                threads::install(|| src.par_iter().with_min_len(CHUNK).map(|&x| f(x)).collect())
+                threads::fill_ranges(src.len(), CHUNK, |at, out| {
+                    out.iter_mut().zip(&src[at..]).for_each(|(o, &x)| {
+                        o.write(f(x));
+                    })
+                })
             } else {
                 src.iter().map(|&x| f(x)).collect()
             };
@@ -46,7 +49,7 @@ pub(crate) fn map(a: &ArrayRefD<f32>, f: impl Fn(f32) -> f32 + Sync + Send) -> A
     }
 }
 
-/// Elements per rayon task: large enough that splitting costs little.
+/// Elements per parallel block at least: large enough that splitting costs little.
 const CHUNK: usize = 1 << 14;
 
 /// `f(a, b)` elementwise over the broadcast shape.
@@ -58,7 +61,11 @@ pub(crate) fn zip_map(
 ) -> ArrayD<f32> {
     if let (true, Some(sa), Some(sb)) = (a.shape() == b.shape(), a.as_slice(), b.as_slice()) {
         let out: Vec<f32> = if sa.len() >= PARALLEL_THRESHOLD {
-            threads::install(|| sa.par_iter().zip(sb).with_min_len(CHUNK).map(|(&x, &y)| f(x, y)).collect())
+            threads::fill_ranges(sa.len(), CHUNK, |at, out| {
+                out.iter_mut().zip(&sa[at..]).zip(&sb[at..]).for_each(|((o, &x), &y)| {
+                    o.write(f(x, y));
+                })
+            })
         } else {
             sa.iter().zip(sb).map(|(&x, &y)| f(x, y)).collect()
         };

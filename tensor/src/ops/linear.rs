@@ -1,10 +1,10 @@
 //! `linear`: `x·w + b` as one op (PyTorch's `addmm`), the bias added into the product's
 //! own array, and its gradient a column sum.
 
-use ndarray::{Array2, ArrayView2, Axis, IxDyn};
+use ndarray::{ArrayView2, Axis, IxDyn};
 
 use crate::autograd::BackwardCtx;
-use crate::kernels::gemm::sgemm;
+use crate::kernels::gemm::sgemm_new;
 use crate::tensor::Tensor;
 
 /// `a` as a `rows × cols` matrix: a 2-D tensor as it lies (any strides), a row-major one
@@ -55,10 +55,7 @@ impl Tensor {
         let m = self.len() / k.max(1);
         let mut out_shape = self.shape().to_vec();
         *out_shape.last_mut().expect("at least 1-D") = n;
-        let mut out = Array2::<f32>::zeros((m, n));
-        if m > 0 {
-            sgemm(as_matrix(self, m, k).view(), w.view().into_dimensionality().expect("2-D"), out.view_mut(), false);
-        }
+        let mut out = sgemm_new(as_matrix(self, m, k).view(), w.view().into_dimensionality().expect("2-D"));
         if let Some(b) = b {
             // In place, in the product's own array: the same sums as
             // `matmul` then `+`, so a row's result does not depend on the batch around it.
@@ -72,16 +69,11 @@ impl Tensor {
             let g: ArrayView2<'_, f32> = g.view().into_shape_with_order((m, n)).expect("output shape");
             let w2: ArrayView2<'_, f32> = w.view().into_dimensionality().expect("2-D");
             let mut grads = Vec::with_capacity(ctx.inputs.len());
-            grads.push(ctx.needs(0).then(|| {
-                let mut dx = Array2::<f32>::zeros((m, k));
-                sgemm(g, w2.t(), dx.view_mut(), false);
-                dx.into_shape_with_order(IxDyn(x.shape())).expect("input shape")
-            }));
-            grads.push(ctx.needs(1).then(|| {
-                let mut dw = Array2::<f32>::zeros((k, n));
-                sgemm(as_matrix(x, m, k).t(), g, dw.view_mut(), false);
-                dw.into_dyn()
-            }));
+            grads.push(
+                ctx.needs(0)
+                    .then(|| sgemm_new(g, w2.t()).into_shape_with_order(IxDyn(x.shape())).expect("input shape")),
+            );
+            grads.push(ctx.needs(1).then(|| sgemm_new(as_matrix(x, m, k).t(), g).into_dyn()));
             if ctx.inputs.len() == 3 {
                 grads.push(ctx.needs(2).then(|| g.sum_axis(Axis(0)).into_dyn()));
             }

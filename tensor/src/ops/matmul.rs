@@ -5,7 +5,7 @@ use ndarray::{ArrayD, ArrayView2, ArrayViewD, Axis, Ix2, IxDyn};
 
 use super::broadcast::{broadcast_or_panic, reduce_to_shape};
 use crate::autograd::BackwardCtx;
-use crate::kernels::gemm::sgemm;
+use crate::kernels::gemm::{sgemm, sgemm_new};
 use crate::tensor::Tensor;
 
 /// The 2-D matrix at batch position `idx` of a view whose last two axes are the matrix.
@@ -37,6 +37,10 @@ fn batched(a: ArrayViewD<'_, f32>, b: ArrayViewD<'_, f32>, ta: bool, tb: bool) -
     let with_batch = |r: usize, c: usize| batch.iter().copied().chain([r, c]).collect::<Vec<_>>();
     let a = a.broadcast(IxDyn(&with_batch(m, k))).expect("batch axes broadcast");
     let b = b.broadcast(IxDyn(&with_batch(k, n))).expect("batch axes broadcast");
+    if batch.is_empty() {
+        let (a, b) = (a.into_dimensionality::<Ix2>().expect("2-D"), b.into_dimensionality::<Ix2>().expect("2-D"));
+        return sgemm_new(a, b).into_dyn();
+    }
     let mut out_shape = batch.clone();
     out_shape.extend([m, n]);
     let mut out = ArrayD::<f32>::zeros(IxDyn(&out_shape));

@@ -110,6 +110,17 @@ pub(crate) fn grad_times(
     y: &ArrayRefD<f32>,
     df: impl Fn(f32, f32) -> f32 + Sync + Send,
 ) -> ArrayD<f32> {
+    let same = grad.shape() == x.shape() && x.shape() == y.shape();
+    if let (true, Some(g), Some(xs), Some(ys)) = (same, grad.as_slice(), x.as_slice(), y.as_slice())
+        && g.len() >= PARALLEL_THRESHOLD
+    {
+        let out = threads::fill_ranges(g.len(), 1 << 14, |at, out| {
+            out.iter_mut().zip(&g[at..]).zip(&xs[at..]).zip(&ys[at..]).for_each(|(((o, &g), &x), &y)| {
+                o.write(g * df(x, y));
+            })
+        });
+        return ArrayD::from_shape_vec(grad.raw_dim(), out).expect("same length");
+    }
     let z = Zip::from(grad).and(x).and(y);
     if grad.len() >= PARALLEL_THRESHOLD {
         threads::install(|| z.par_map_collect(|&g, &x, &y| g * df(x, y)))

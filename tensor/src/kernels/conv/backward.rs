@@ -2,7 +2,6 @@
 //! by tile), the weight (one GEMM per tile, summed per thread) and the bias.
 
 use ndarray::{Array1, Array4, ArrayView4};
-use rayon::prelude::*;
 
 use super::im2col::{col2im_add, im2col};
 use super::{Conv2dGeometry, MatPtr, PARALLEL_MACS, SyncPtr, gemm_single, with_scratch};
@@ -91,7 +90,7 @@ pub fn conv2d_backward_input(dy: ArrayView4<'_, f32>, w: ArrayView4<'_, f32>, ge
     };
     let tasks = n * geo.groups * parts;
     if parallel && tasks > 1 {
-        threads::install(|| (0..tasks).into_par_iter().for_each(task));
+        threads::for_each_part(tasks, task);
     } else {
         (0..tasks).for_each(task);
     }
@@ -219,8 +218,7 @@ fn weight_and_bias(
         }
         acc
     };
-    let parts: Vec<Vec<f32>> =
-        if runs > 1 { threads::install(|| (0..runs).into_par_iter().map(run).collect()) } else { vec![run(0)] };
+    let parts: Vec<Vec<f32>> = if runs > 1 { threads::map_parts(runs, run) } else { vec![run(0)] };
     let mut parts = parts.into_iter();
     let mut summed = parts.next().expect("at least one run");
     for p in parts {
@@ -253,11 +251,8 @@ pub fn conv2d_backward_bias(dy: ArrayView4<'_, f32>) -> Array1<f32> {
     let plane = h * w;
     let s = dy.as_slice().expect("standard layout");
     let channel = |ch: usize| (0..n).map(|i| sum(&s[(i * c + ch) * plane..][..plane])).sum::<f32>();
-    let sums: Vec<f32> = if dy.len() >= PARALLEL_THRESHOLD {
-        threads::install(|| (0..c).into_par_iter().map(channel).collect())
-    } else {
-        (0..c).map(channel).collect()
-    };
+    let sums: Vec<f32> =
+        if dy.len() >= PARALLEL_THRESHOLD { threads::map_parts(c, channel) } else { (0..c).map(channel).collect() };
     Array1::from(sums)
 }
 
