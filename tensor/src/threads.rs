@@ -94,7 +94,7 @@ pub fn for_each_part(parts: usize, f: impl Fn(usize) + Sync) {
         return;
     }
     let next = AtomicUsize::new(0);
-    let claim = || {
+    run_claims(threads, &|| {
         loop {
             let part = next.fetch_add(1, Ordering::Relaxed);
             if part >= parts {
@@ -102,11 +102,16 @@ pub fn for_each_part(parts: usize, f: impl Fn(usize) + Sync) {
             }
             f(part);
         }
-    };
-    if spin::run_claiming(threads, &claim) {
+    });
+}
+
+/// Runs `claim` on `threads` threads at once, the calling thread among them (see
+/// `spin::run_claiming`): on the spinning helpers, or on the pool's threads when the
+/// helpers are busy (a nested call).
+fn run_claims(threads: usize, claim: &(dyn Fn() + Sync)) {
+    if spin::run_claiming(threads, claim) {
         return;
     }
-    // The helpers are busy (a nested call): the pool's threads claim instead.
     let pool = slot().read().expect("thread pool lock poisoned").clone();
     pool.in_place_scope(|s| {
         for _ in 1..threads {
@@ -126,18 +131,34 @@ pub(crate) fn map_parts<T: Send>(parts: usize, f: impl Fn(usize) -> T + Sync) ->
     out.into_iter().map(|cell| cell.into_inner().unwrap_or_else(|e| e.into_inner()).expect("every part ran")).collect()
 }
 
-/// Blocks per thread that [`for_each_range`] aims for, so a late or slow thread costs at
-/// most a block's time.
-const BLOCKS_PER_THREAD: usize = 4;
-
 /// `f` over `0..len` cut into contiguous ranges of at least `min_block` items (fewer
-/// only at the end), run as [`for_each_part`] does: elementwise work in blocks large
-/// enough that taking one costs nothing next to it.
+/// only at the end), on up to [`num_threads`] threads, the calling thread among them.
+/// Each thread takes the next range, sized `remaining / (2 · threads)`: long runs of
+/// neighbouring items first, short ones at the end, so the threads finish together even
+/// when one starts late (guided self-scheduling).
 pub(crate) fn for_each_range(len: usize, min_block: usize, f: impl Fn(Range<usize>) + Sync) {
-    let threads = num_threads();
-    let block = len.div_ceil(threads * BLOCKS_PER_THREAD).max(min_block).max(1);
-    let blocks = len.div_ceil(block);
-    for_each_part(blocks, |b| f(b * block..len.min((b + 1) * block)));
+    let min_block = min_block.max(1);
+    let threads = num_threads().min(len.div_ceil(min_block));
+    if threads <= 1 {
+        if len > 0 {
+            f(0..len);
+        }
+        return;
+    }
+    let next = AtomicUsize::new(0);
+    run_claims(threads, &|| {
+        let mut start = next.load(Ordering::Relaxed);
+        while start < len {
+            let size = ((len - start) / (2 * threads)).max(min_block).min(len - start);
+            match next.compare_exchange_weak(start, start + size, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => {
+                    f(start..start + size);
+                    start = next.load(Ordering::Relaxed);
+                }
+                Err(now) => start = now,
+            }
+        }
+    });
 }
 
 /// A new vector of `n` values, its ranges filled in parallel as [`for_each_range`] cuts
@@ -186,5 +207,41 @@ impl<'a, T> Disjoint<'a, T> {
         assert!(range.start <= range.end && range.end <= self.len, "range {range:?} of {} elements", self.len);
         // SAFETY: in bounds (checked); the caller keeps the ranges disjoint.
         unsafe { std::slice::from_raw_parts_mut(self.ptr.add(range.start), range.len()) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_cover_every_item_once_in_blocks_of_at_least_the_minimum() {
+        for (len, min_block) in [(0, 1), (1, 1), (7, 3), (1000, 1), (1000, 64), (4097, 100)] {
+            let hits: Vec<AtomicUsize> = (0..len).map(|_| AtomicUsize::new(0)).collect();
+            let short = AtomicUsize::new(0);
+            for_each_range(len, min_block, |r| {
+                assert!(!r.is_empty() && r.end <= len, "{r:?} of {len}");
+                if r.len() < min_block {
+                    assert_eq!(r.end, len, "only the last range may be short: {r:?}");
+                    short.fetch_add(1, Ordering::SeqCst);
+                }
+                r.for_each(|i| {
+                    hits[i].fetch_add(1, Ordering::SeqCst);
+                });
+            });
+            assert!(hits.iter().all(|h| h.load(Ordering::SeqCst) == 1), "len {len}, min {min_block}");
+            assert!(short.load(Ordering::SeqCst) <= 1);
+        }
+    }
+
+    #[test]
+    fn filled_ranges_hold_every_value_and_map_parts_keeps_order() {
+        let v = fill_ranges(100_003, 1000, |at, out| {
+            out.iter_mut().enumerate().for_each(|(i, o)| {
+                o.write((at + i) as f32);
+            })
+        });
+        assert!(v.iter().enumerate().all(|(i, &x)| x == i as f32));
+        assert_eq!(map_parts(9, |p| p * p), (0..9).map(|p| p * p).collect::<Vec<_>>());
     }
 }
