@@ -6,8 +6,15 @@
 //! kh · kw` rows) into a per-thread buffer that stays in L2, and multiplies it by the
 //! weights on one thread, writing straight into the output array. Tasks run on the
 //! library's thread pool.
+//!
+//! On a CPU with AVX-512, stride-1 convolutions of moderate depth skip im2col altogether
+//! (`conv/direct.rs`): the column matrix's rows are then shifted slices of the padded
+//! input, which a micro-kernel reads in place; the input gradient of such a convolution
+//! is the forward pass of the kernel turned by 180°, and takes the same path.
 
 mod backward;
+#[cfg(target_arch = "x86_64")]
+mod direct;
 mod im2col;
 
 use std::cell::RefCell;
@@ -178,10 +185,17 @@ pub fn conv2d_forward(
         // SAFETY: an empty array has nothing to initialise.
         return unsafe { out.assume_init() };
     }
-    let block = geo.block(n);
-    let blocks = pixels.div_ceil(block);
     let dst = SyncPtr(out.as_mut_ptr().cast::<f32>());
     let (xs, ws) = (x.as_slice().expect("standard layout"), w.as_slice().expect("standard layout"));
+    #[cfg(target_arch = "x86_64")]
+    if direct::usable(geo) {
+        // SAFETY: `usable` holds, the shapes were checked, and `out` is this call's own.
+        unsafe { direct::forward(xs, ws, bias.as_deref(), geo, n, dst) };
+        // SAFETY: the direct kernel wrote every element.
+        return unsafe { out.assume_init() };
+    }
+    let block = geo.block(n);
+    let blocks = pixels.div_ceil(block);
     let in_plane = geo.in_size[0] * geo.in_size[1];
     let task = |t: usize| {
         let (img, g, b) = (t / (geo.groups * blocks), t / blocks % geo.groups, t % blocks);

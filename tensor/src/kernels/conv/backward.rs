@@ -40,6 +40,10 @@ pub fn conv2d_backward_input(dy: ArrayView4<'_, f32>, w: ArrayView4<'_, f32>, ge
         "conv2d_backward_input: output gradient {:?} does not match the geometry {geo:?}",
         dy.shape()
     );
+    #[cfg(target_arch = "x86_64")]
+    if let Some(flipped) = flipped_geometry(geo).filter(|f| !dy.is_empty() && super::direct::usable(f)) {
+        return super::conv2d_forward(dy, flip_weights(w, geo).view(), None, &flipped);
+    }
     let (dy, w) = (dy.as_standard_layout(), w.as_standard_layout());
     let mut dx = Array4::<f32>::zeros(x_shape);
     if dx.is_empty() || dy.is_empty() {
@@ -95,6 +99,36 @@ pub fn conv2d_backward_input(dy: ArrayView4<'_, f32>, w: ArrayView4<'_, f32>, ge
         (0..tasks).for_each(task);
     }
     dx
+}
+
+/// For a stride-1 convolution, the geometry whose forward pass is its input gradient:
+/// `dx = conv2d(dy, w')` with the channels' roles swapped, `w'` the kernel turned by
+/// 180° ([`flip_weights`]), and `(k − 1)·d − pad` padding on each side. `None` for
+/// other strides, or where the forward padding exceeds the dilated kernel's reach.
+fn flipped_geometry(geo: &Conv2dGeometry) -> Option<Conv2dGeometry> {
+    if geo.stride != [1, 1] {
+        return None;
+    }
+    let reach = [(geo.kernel[0] - 1) * geo.dilation[0], (geo.kernel[1] - 1) * geo.dilation[1]];
+    let pad = |i: usize| reach[i / 2].checked_sub(geo.padding[i]);
+    Some(Conv2dGeometry {
+        in_channels: geo.out_channels,
+        out_channels: geo.in_channels,
+        in_size: geo.out_size(),
+        padding: [pad(0)?, pad(1)?, pad(2)?, pad(3)?],
+        ..*geo
+    })
+}
+
+/// `w'[g·cig + ci, co, i, j] = w[g·cog + co, ci, kh − 1 − i, kw − 1 − j]`: the weights of
+/// [`flipped_geometry`], `[C_in, C_out / groups, kh, kw]`.
+fn flip_weights(w: ArrayView4<'_, f32>, geo: &Conv2dGeometry) -> Array4<f32> {
+    let (cig, cog) = (geo.in_channels / geo.groups, geo.out_channels / geo.groups);
+    let [kh, kw] = geo.kernel;
+    Array4::from_shape_fn((geo.in_channels, cog, kh, kw), |(c, co, i, j)| {
+        let (g, ci) = (c / cig, c % cig);
+        w[[g * cog + co, ci, kh - 1 - i, kw - 1 - j]]
+    })
 }
 
 /// `∂loss/∂w` of [`conv2d_forward`](super::conv2d_forward) given `dy = ∂loss/∂y`.

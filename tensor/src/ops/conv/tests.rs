@@ -113,7 +113,7 @@ fn forward_hand_values() {
 /// Shapes and options that cover every path of the kernels: strides, dilation, groups,
 /// asymmetric padding, the 1×1 fast path, sizes that run in parallel (one image cut
 /// into pixel blocks and its input gradient into channel ranges, then several images),
-/// and more output channels than one GEMM call takes.
+/// more output channels than one GEMM call takes, and the direct stride-1 kernel.
 fn cases() -> Vec<([usize; 4], [usize; 4], Spec)> {
     let s = |stride, pads, dil, groups| Spec { stride, pads, dil, groups };
     vec![
@@ -128,6 +128,10 @@ fn cases() -> Vec<([usize; 4], [usize; 4], Spec)> {
         ([5, 16, 30, 30], [8, 16, 3, 3], s([1, 1], [1, 1, 1, 1], [1, 1], 1)),
         // More output channels than one GEMM call of the forward pass takes (48).
         ([2, 3, 6, 7], [100, 3, 3, 3], s([1, 1], [1, 1, 1, 1], [1, 1], 1)),
+        // Stride 1 with enough channels for the direct kernel (forward, and the input
+        // gradient as the forward pass of the flipped kernel), with dilation, asymmetric
+        // padding and groups.
+        ([2, 16, 9, 20], [16, 8, 3, 3], s([1, 1], [2, 1, 0, 2], [2, 1], 2)),
     ]
 }
 
