@@ -22,6 +22,7 @@ use crate::serialize::{KerasConfig, base_config};
 /// | `LeakyRelu(α)` | `x` if `x > 0`, else `αx` | ℝ | against dying ReLUs (Keras' α = 0.3) |
 /// | `Elu(α)` | `x` if `x > 0`, else `α(eˣ − 1)` | (−α, ∞) | against dying ReLUs, smoother (α = 1) |
 /// | `Gelu` | `x·Φ(x)` | ≈ [−0.17, ∞) | transformers |
+/// | `GeluTanh` | `½x(1 + tanh(√(2/π)(x + 0.044715x³)))` | ≈ [−0.17, ∞) | GELU as GPT-2 and BERT compute it |
 /// | `Silu` | `x·σ(x)` (swish) | ≈ [−0.28, ∞) | deep CNNs (EfficientNet) |
 /// | `Selu` | `1.0507·elu(x, 1.6733)` | (−1.76, ∞) | self-normalizing MLPs |
 /// | `Softplus` | `ln(1 + eˣ)` | (0, ∞) | a smooth ReLU; positive outputs |
@@ -78,6 +79,10 @@ pub enum Activation {
     Elu(f32),
     /// Gaussian error linear unit.
     Gelu,
+    /// GELU's tanh approximation (Keras `gelu(approximate=True)`, PyTorch
+    /// `GELU(approximate='tanh')`); Keras stores no name for it, so a Keras config
+    /// cannot hold it.
+    GeluTanh,
     /// Sigmoid-weighted linear unit (swish).
     Silu,
     /// Scaled exponential linear unit, Keras' α = 1.67326324 and scale 1.05070098.
@@ -139,6 +144,7 @@ impl Activation {
             Activation::LeakyRelu(alpha) => x.leaky_relu(alpha),
             Activation::Elu(alpha) => x.elu(alpha),
             Activation::Gelu => x.gelu(),
+            Activation::GeluTanh => x.gelu_tanh(),
             Activation::Silu => x.silu(),
             Activation::Selu => more::selu(x),
             Activation::Softplus => x.softplus(),
@@ -203,7 +209,9 @@ impl Activation {
             Activation::Squareplus => "squareplus",
             Activation::Sparsemax => "sparsemax",
             // Keras 3 files say "hard_sigmoid" for the other formula.
-            Activation::LeakyRelu(_) | Activation::Elu(_) | Activation::HardSigmoidKeras2 => return None,
+            Activation::LeakyRelu(_) | Activation::Elu(_) | Activation::HardSigmoidKeras2 | Activation::GeluTanh => {
+                return None;
+            }
         })
     }
 
@@ -363,6 +371,7 @@ mod tests {
             Activation::LeakyRelu(0.3),
             Activation::Elu(1.0),
             Activation::Gelu,
+            Activation::GeluTanh,
             Activation::Silu,
         ];
         let x = Tensor::from_vec(vec![-1.3, 0.4, 2.1, -0.2, 0.9, -2.5], &[2, 3]);

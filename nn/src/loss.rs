@@ -1,4 +1,4 @@
-//! Losses: regression (MSE, MAE, Huber) and classification (binary, categorical and sparse
+//! Losses: regression (MSE, MAE, Huber, smooth L1) and classification (binary, categorical and sparse
 //! categorical cross-entropy, from probabilities or from logits), and losses of your own.
 
 pub mod functions;
@@ -20,6 +20,8 @@ pub const EPSILON: f32 = 1e-7;
 /// - `MeanSquaredError`: `e²`.
 /// - `MeanAbsoluteError`: `|e|`.
 /// - `Huber { delta }`: `½e²` where `|e| ≤ δ`, else `δ(|e| − ½δ)` (Keras' δ = 1).
+/// - `SmoothL1 { beta }`: `½e²/β` where `|e| < β`, else `|e| − ½β` (PyTorch's
+///   `smooth_l1_loss`, β = 1; the box-regression loss of detectors).
 /// - `BinaryCrossentropy`: `−[y·ln p + (1 − y)·ln(1 − p)]`; from logits `z` as
 ///   `softplus(z) − y·z`, which never overflows; from probabilities `p` clipped to
 ///   `[ε, 1 − ε]`, `ε = 1e-7`.
@@ -54,6 +56,14 @@ pub enum Loss {
     Huber {
         /// Where the loss turns from quadratic to linear (Keras: 1.0).
         delta: f32,
+    },
+    /// PyTorch's smooth L1 loss with threshold `beta` (Huber's loss divided by `beta`).
+    /// Keras has no such loss, so a model compiled with it saves no Keras
+    /// `training_config` (it loads uncompiled), as with a custom loss.
+    SmoothL1 {
+        /// Where the loss turns from quadratic to linear (PyTorch: 1.0; torchvision's
+        /// detectors: 1/9); 0 is the L1 loss.
+        beta: f32,
     },
     /// Binary cross-entropy on `[batch, …]` outputs with targets in `[0, 1]`.
     BinaryCrossentropy {
@@ -145,6 +155,16 @@ impl Loss {
         Loss::Huber { delta: 1.0 }
     }
 
+    /// Smooth L1 with PyTorch's default `beta = 1.0`.
+    ///
+    /// ```
+    /// # use derin_nn::Loss;
+    /// assert_eq!(Loss::smooth_l1(), Loss::SmoothL1 { beta: 1.0 });
+    /// ```
+    pub fn smooth_l1() -> Self {
+        Loss::SmoothL1 { beta: 1.0 }
+    }
+
     /// The loss of `pred` against `target`, a scalar tensor that gradients flow through.
     ///
     /// # Errors
@@ -209,6 +229,7 @@ impl Loss {
             Loss::MeanSquaredError => functions::squared_error(pred, y),
             Loss::MeanAbsoluteError => (pred - y).abs(),
             Loss::Huber { delta } => functions::huber_elementwise(pred, y, delta),
+            Loss::SmoothL1 { beta } => pred.smooth_l1(y, beta),
             Loss::BinaryCrossentropy { from_logits } => functions::binary_elementwise(pred, y, from_logits),
             Loss::CategoricalCrossentropy { from_logits } => {
                 if pred.ndim() < 2 || pred.shape()[last] == 0 {

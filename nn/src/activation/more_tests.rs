@@ -68,7 +68,7 @@ const KERAS2: &[(&str, &[f32])] = &[
 ];
 
 /// Every variant, with the slopes Keras' names give.
-pub(super) const ALL: [Activation; 28] = [
+pub(super) const ALL: [Activation; 29] = [
     Activation::Linear,
     Activation::Relu,
     Activation::Sigmoid,
@@ -77,6 +77,7 @@ pub(super) const ALL: [Activation; 28] = [
     Activation::LeakyRelu(0.2),
     Activation::Elu(1.0),
     Activation::Gelu,
+    Activation::GeluTanh,
     Activation::Silu,
     Activation::Selu,
     Activation::Softplus,
@@ -136,13 +137,15 @@ fn names_round_trip() {
     for a in ALL {
         match a.keras_name() {
             Some(name) => assert_eq!(Activation::from_keras_name(name), Some(a), "{name}"),
-            None => assert_eq!(a, Activation::HardSigmoidKeras2),
+            None => assert!(matches!(a, Activation::HardSigmoidKeras2 | Activation::GeluTanh), "{a:?}"),
         }
     }
     assert_eq!(Activation::from_keras_name("hard_swish"), Some(Activation::HardSilu));
     assert_eq!(Activation::from_keras_name("celu"), Some(Activation::Elu(1.0)));
     let err = ActivationLayer::new(Activation::HardSigmoidKeras2).keras_config().unwrap_err().to_string();
     assert!(err.contains("activation HardSigmoidKeras2 has no Keras name"), "{err}");
+    let err = ActivationLayer::new(Activation::GeluTanh).keras_config().unwrap_err().to_string();
+    assert!(err.contains("activation GeluTanh has no Keras name"), "{err}");
 }
 
 #[test]
@@ -202,6 +205,8 @@ fn keras2_files_load_hard_sigmoid_with_keras2_formula() {
     std::fs::remove_file(&path).unwrap();
     let err = keras2.layers()[0].keras_config().unwrap_err().to_string();
     assert!(err.contains("activation HardSigmoidKeras2 has no Keras name"), "{err}");
+    let err = ActivationLayer::new(Activation::GeluTanh).keras_config().unwrap_err().to_string();
+    assert!(err.contains("activation GeluTanh has no Keras name"), "{err}");
     let x = Tensor::from_vec(vec![1.0, -0.5], &[1, 2]);
     let z = x.matmul(&keras2.layers()[0].weights()[0].value()).to_vec();
     let y = keras2.predict(&x, 1).unwrap().to_vec();

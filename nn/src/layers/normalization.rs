@@ -24,7 +24,9 @@ use serde_json::{Value, json};
 /// `moving_variance ← moving_variance · momentum + σ² · (1 − momentum)`. As in Keras 3
 /// (`keras/src/layers/normalization/batch_normalization.py`, which takes both from
 /// `ops.moments`) the moving variance averages the biased batch variance; PyTorch's
-/// `running_var` averages the unbiased one and its `momentum` is `1 −` Keras'.
+/// `running_var` averages the unbiased one (offered by
+/// [`with_unbiased_variance`](BatchNormalization::with_unbiased_variance)) and its
+/// `momentum` is `1 −` Keras'.
 ///
 /// **Inference** ([`Mode::Eval`](crate::Mode::Eval)): `μ`, `σ²` are `moving_mean`,
 /// `moving_variance`, nothing is updated.
@@ -76,6 +78,7 @@ pub struct BatchNormalization {
     beta: Option<Param>,
     moving_mean: Option<Param>,
     moving_variance: Option<Param>,
+    unbiased_variance: bool,
 }
 
 impl BatchNormalization {
@@ -132,6 +135,7 @@ impl BatchNormalization {
             beta: None,
             moving_mean: None,
             moving_variance: None,
+            unbiased_variance: false,
         }
     }
 
@@ -161,6 +165,36 @@ impl BatchNormalization {
     pub fn with_momentum(mut self, momentum: f32) -> Self {
         self.momentum = momentum;
         self
+    }
+
+    /// With `true`, the moving variance averages the *unbiased* batch variance
+    /// (`σ²·n/(n − 1)`, `n` the values per channel), as PyTorch's `running_var` does;
+    /// the default `false` is Keras' biased one. Normalizing a training batch uses the
+    /// biased variance either way, as both libraries do. Keras has no such setting, so a
+    /// saved Keras config does not keep it (the moving variance itself is saved): set it
+    /// again after loading to go on training with PyTorch's convention. A batch with one
+    /// value per channel updates with the biased variance (0), where PyTorch refuses it.
+    ///
+    /// ```
+    /// use derin_nn::{BatchNormalization, Ctx, Module};
+    /// use derin_tensor::{Rng, Tensor};
+    /// let mut bn = BatchNormalization::new().with_unbiased_variance(true);
+    /// bn.build(&[1], &mut Rng::seed(0)).unwrap();
+    /// let mut ctx = Ctx::train(0);
+    /// bn.forward(&Tensor::from_vec(vec![1.0, 3.0], &[2, 1]), &mut ctx);
+    /// ctx.apply_updates();
+    /// // σ² = 1 (biased), 2 (unbiased): 1·0.99 + 2·0.01
+    /// assert!((bn.moving_variance().unwrap().value().item() - 1.01).abs() < 1e-6);
+    /// ```
+    pub fn with_unbiased_variance(mut self, unbiased: bool) -> Self {
+        self.unbiased_variance = unbiased;
+        self
+    }
+
+    /// Whether the moving variance averages the unbiased batch variance (PyTorch) rather
+    /// than the biased one (Keras, the default).
+    pub fn unbiased_variance(&self) -> bool {
+        self.unbiased_variance
     }
 
     /// Sets `epsilon`, added to the variance; checked to be positive when built.
@@ -370,8 +404,13 @@ impl Module for BatchNormalization {
         let gamma = self.gamma.as_ref().map(|g| value(g, trainable));
         let beta = self.beta.as_ref().map(|b| value(b, trainable));
         if ctx.is_training() && trainable {
-            let (y, mean, var) = batch_norm_train(x, axis, gamma.as_ref(), beta.as_ref(), self.epsilon);
+            let (y, mean, mut var) = batch_norm_train(x, axis, gamma.as_ref(), beta.as_ref(), self.epsilon);
             let (c, m, keep) = (mm.len(), self.momentum, 1.0 - self.momentum);
+            let n = x.len() / c.max(1);
+            if self.unbiased_variance && n > 1 {
+                let bessel = n as f32 / (n - 1) as f32;
+                var.iter_mut().for_each(|v| *v *= bessel);
+            }
             ctx.push_update(mm, mm.value().detach() * m + Tensor::from_vec(mean, &[c]) * keep);
             ctx.push_update(mv, mv.value().detach() * m + Tensor::from_vec(var, &[c]) * keep);
             y

@@ -94,6 +94,21 @@ pub fn huber(pred: &Tensor, target: &Tensor, delta: f32) -> Tensor {
     huber_elementwise(pred, target, delta).mean_all()
 }
 
+/// PyTorch's smooth L1 loss with threshold `beta` (its default 1; torchvision's
+/// detectors use 1/9), averaged over every element: `½e²/β` where `|e| < β`, else
+/// `|e| − ½β`.
+///
+/// ```
+/// # use derin_nn::losses::smooth_l1;
+/// # use derin_tensor::Tensor;
+/// assert_eq!(smooth_l1(&Tensor::from_vec(vec![0.5, -2.0], &[2]), &Tensor::zeros(&[2]), 1.0).item(), 0.8125);
+/// ```
+#[doc(alias = "smooth_l1_loss")]
+pub fn smooth_l1(pred: &Tensor, target: &Tensor, beta: f32) -> Tensor {
+    same_shape("smooth_l1", pred, target);
+    pred.smooth_l1(target, beta).mean_all()
+}
+
 /// Binary cross-entropy of probabilities (or logits, with `from_logits`) against targets
 /// in `[0, 1]`, averaged over every element — what a GAN's discriminator and generator
 /// losses are made of.
@@ -165,6 +180,7 @@ mod tests {
             (Loss::MeanSquaredError, mean_squared_error(&p, &y)),
             (Loss::MeanAbsoluteError, mean_absolute_error(&p, &y)),
             (Loss::Huber { delta: 0.3 }, huber(&p, &y, 0.3)),
+            (Loss::SmoothL1 { beta: 0.3 }, smooth_l1(&p, &y, 0.3)),
             (Loss::BinaryCrossentropy { from_logits: false }, binary_crossentropy(&p, &y, false)),
             (Loss::BinaryCrossentropy { from_logits: true }, binary_crossentropy(&p, &y, true)),
             (Loss::CategoricalCrossentropy { from_logits: true }, categorical_crossentropy(&p, &y, true)),
@@ -188,6 +204,7 @@ mod tests {
         let checks: Vec<Box<dyn Fn(&[Tensor]) -> Tensor>> = vec![
             Box::new(|x| mean_squared_error(&x[0], &y)),
             Box::new(|x| huber(&x[0], &y, 0.25)),
+            Box::new(|x| smooth_l1(&x[0], &y, 0.25)),
             Box::new(|x| binary_crossentropy(&x[0], &y, true)),
             Box::new(|x| binary_crossentropy(&x[0], &y, false)),
             Box::new(|x| categorical_crossentropy(&x[0], &y, true)),

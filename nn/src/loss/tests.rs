@@ -22,6 +22,20 @@ fn regression_losses_match_hand_computed_values() {
 }
 
 #[test]
+fn smooth_l1_matches_pytorch() {
+    // torch 2.15.0 smooth_l1_loss(reduction='mean'), reference/vision_ops.py.
+    let pred = Tensor::from_vec(vec![0.5, -2.0, 1.0, 3.0, 0.0, -0.25], &[2, 3]);
+    let y = values(vec![0.0, 0.0, 1.2, 0.0, 0.0, 0.5], &[2, 3]);
+    close(Loss::smooth_l1().compute(&pred, &y).unwrap().item(), 0.737_708_3);
+    close(Loss::SmoothL1 { beta: 0.5 }.compute(&pred, &y).unwrap().item(), 0.881_666_7);
+    close(Loss::SmoothL1 { beta: 0.0 }.compute(&pred, &y).unwrap().item(), 1.075);
+    // Per sample: the mean of each row.
+    let rows = Loss::smooth_l1().per_sample(&pred, &y).unwrap().to_vec();
+    close(rows[0], (0.125 + 1.5 + 0.02) / 3.0);
+    close(rows[1], (2.5 + 0.0 + 0.281_25) / 3.0);
+}
+
+#[test]
 fn binary_crossentropy_from_logits_and_probabilities() {
     let y = values(vec![1.0, 0.0], &[2, 1]);
     let logits = Tensor::from_vec(vec![0.0, 2.0], &[2, 1]);

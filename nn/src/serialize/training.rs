@@ -60,7 +60,7 @@ pub(crate) fn loss_to_keras(loss: &Loss) -> Option<Value> {
         Loss::SparseCategoricalCrossentropy { from_logits: false } => {
             return Some(json!("sparse_categorical_crossentropy"));
         }
-        Loss::Custom(_) => return None,
+        Loss::Custom(_) | Loss::SmoothL1 { .. } => return None,
         Loss::Huber { delta } => ("Huber", "huber_loss", json!({"delta": f32_value(delta)})),
         Loss::BinaryCrossentropy { .. } => ("BinaryCrossentropy", "binary_crossentropy", json!({"from_logits": true})),
         Loss::CategoricalCrossentropy { .. } => {

@@ -1,4 +1,4 @@
-//! Activation functions: sigmoid, tanh, relu, leaky_relu, elu, gelu, silu, softplus,
+//! Activation functions: sigmoid, tanh, relu, leaky_relu, elu, gelu (exact and tanh), silu, softplus,
 //! softmax and log_softmax (both numerically stable).
 
 use ndarray::Zip;
@@ -78,6 +78,28 @@ impl Tensor {
             "gelu",
             |x| x * 0.5 * (1.0 + erf(x * INV_SQRT_2)),
             |x, _| 0.5 * (1.0 + erf(x * INV_SQRT_2)) + x * INV_SQRT_2PI * (-0.5 * x * x).exp(),
+        )
+    }
+
+    /// GELU's tanh approximation, `½x(1 + tanh(√(2/π)(x + 0.044715x³)))` (Keras
+    /// `gelu(approximate=True)`, PyTorch `GELU(approximate='tanh')`); within 5e-4 of
+    /// [`gelu`](Tensor::gelu).
+    ///
+    /// ```
+    /// # use derin_tensor::Tensor;
+    /// let y = Tensor::from_vec(vec![1.0], &[1]).gelu_tanh().item();
+    /// assert!((y - 0.841_192).abs() < 1e-6); // torch 2.15: gelu(1, approximate='tanh')
+    /// ```
+    pub fn gelu_tanh(&self) -> Tensor {
+        const C: f32 = 0.797_884_6; // √(2/π)
+        const A: f32 = 0.044_715;
+        self.map_op(
+            "gelu_tanh",
+            |x| 0.5 * x * (1.0 + (C * (x + A * x * x * x)).tanh()),
+            |x, _| {
+                let t = (C * (x + A * x * x * x)).tanh();
+                0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * C * (1.0 + 3.0 * A * x * x)
+            },
         )
     }
 
@@ -173,6 +195,8 @@ mod tests {
         close(&x.elu(1.0), &[(-1f32).exp() - 1.0, 0.0, 2.0]);
         // GELU reference values: x·Φ(x), Φ(−1) = 0.158655254, Φ(2) = 0.977249868.
         close(&x.gelu(), &[-0.158_655_25, 0.0, 1.954_499_7]);
+        // torch 2.15.0 gelu(approximate="tanh") at −1, 0, 2 (reference/vision_ops.py).
+        close(&x.gelu_tanh(), &[-0.158_808, 0.0, 1.954_598]);
         close(&x.silu(), &[-s(-1.0), 0.0, 2.0 * s(2.0)]);
         close(&x.softplus(), &[(1.0 + (-1f32).exp()).ln(), 2f32.ln(), (1.0 + 2f32.exp()).ln()]);
         let z = 1.0 + 1f32.exp() + 3f32.exp();
@@ -194,6 +218,7 @@ mod tests {
             ("leaky_relu", |x| x.leaky_relu(0.2)),
             ("elu", |x| x.elu(1.5)),
             ("gelu", |x| x.gelu()),
+            ("gelu_tanh", |x| x.gelu_tanh()),
             ("silu", |x| x.silu()),
             ("softplus", |x| x.softplus()),
             ("softmax0", |x| x.softmax(0)),

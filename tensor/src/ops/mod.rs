@@ -15,6 +15,7 @@ mod pad;
 pub mod pool;
 mod reduce;
 mod shape;
+mod smooth_l1;
 mod unary;
 mod upsample;
 

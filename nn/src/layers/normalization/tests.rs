@@ -135,6 +135,30 @@ fn channels_of_an_image_batch_are_normalised_separately() {
 }
 
 #[test]
+fn unbiased_moving_variance_matches_pytorch_running_var() {
+    let mut bn = BatchNormalization::new().with_unbiased_variance(true);
+    assert!(bn.unbiased_variance() && !BatchNormalization::new().unbiased_variance());
+    bn.build(&[2, 2, 2], &mut Rng::seed(0)).unwrap();
+    let x = Tensor::from_vec(wave(16, 2.0), &[2, 2, 2, 2]);
+    let mut ctx = Ctx::train(0);
+    let biased = {
+        let mut keras = BatchNormalization::new();
+        keras.build(&[2, 2, 2], &mut Rng::seed(0)).unwrap();
+        let mut ctx = Ctx::train(0);
+        let y = keras.forward(&x, &mut ctx).to_vec();
+        ctx.apply_updates();
+        (y, keras.moving_variance().unwrap().value().to_vec())
+    };
+    // The batch itself is normalized the same way; only the moving variance differs.
+    assert_eq!(bn.forward(&x, &mut ctx).to_vec(), biased.0);
+    ctx.apply_updates();
+    // torch 2.15.0 BatchNorm2d(momentum=0.01).running_var, reference/vision_ops.py:
+    // 0.99 + 0.01·σ²·8/7 with 8 values per channel.
+    assert_close(&bn.moving_variance().unwrap().value().to_vec(), &[1.0036614, 1.0095176], 1e-6);
+    assert!(bn.moving_variance().unwrap().value().to_vec()[0] > biased.1[0]);
+}
+
+#[test]
 fn inference_uses_the_moving_statistics() {
     let (bn, x, _) = features();
     let mut ctx = Ctx::eval();
