@@ -32,3 +32,12 @@ bn = torch.nn.BatchNorm2d(2, eps=1e-3, momentum=0.01)
 bn.train()
 bn(wave)
 print("running_var (unbiased)", bn.running_var.tolist())
+
+# Max pooling with indices (flat h*W + w within each plane of the unpadded input) and
+# max-unpooling from them: a 1x2x4x5 input with ties, kernel 2, stride 2, padding 1.
+x = torch.tensor([float((7 * i) % 11) for i in range(40)]).reshape(1, 2, 4, 5)
+y, idx = torch.nn.functional.max_pool2d(x, 2, stride=2, padding=1, return_indices=True)
+print("max_pool2d values", y.flatten().tolist())
+print("max_pool2d indices", idx.flatten().tolist())
+u = torch.nn.functional.max_unpool2d(y, idx, 2, stride=2, padding=1, output_size=(4, 5))
+print("max_unpool2d", u.flatten().tolist())

@@ -50,7 +50,7 @@ pub use param::Param;
 pub use tensor::{SharedArray, Tensor, TensorId};
 // conv/pool exports
 pub use ops::conv::{Conv1dOptions, Conv2dOptions, ConvTranspose1dOptions, ConvTranspose2dOptions, Padding, Padding1d};
-pub use ops::pool::{Pool1dOptions, Pool2dOptions};
+pub use ops::pool::{Pool1dOptions, Pool2dOptions, PoolIndices};
 // end conv/pool exports
 pub use threads::{PARALLEL_THRESHOLD, for_each_part, install, num_threads, set_num_threads};
 

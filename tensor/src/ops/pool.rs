@@ -1,8 +1,11 @@
 //! Pooling, channels-first: max and average pooling (1-D and 2-D), adaptive and
 //! global average pooling, each with its gradient.
 
+mod indices;
 #[cfg(test)]
 mod tests;
+
+pub use indices::PoolIndices;
 
 use super::conv::{Padding, Padding1d, as4, back_to};
 use crate::autograd::BackwardCtx;
