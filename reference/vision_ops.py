@@ -41,3 +41,9 @@ print("max_pool2d values", y.flatten().tolist())
 print("max_pool2d indices", idx.flatten().tolist())
 u = torch.nn.functional.max_unpool2d(y, idx, 2, stride=2, padding=1, output_size=(4, 5))
 print("max_unpool2d", u.flatten().tolist())
+
+# Nearest resizing to a size (F.interpolate(mode="nearest"), as torchvision's FPN adds a
+# top-down map to a lateral map of odd size): a 1x1x3x4 input to 5x7 and to 2x3.
+x = torch.arange(12.0).reshape(1, 1, 3, 4)
+print("nearest 5x7", torch.nn.functional.interpolate(x, size=(5, 7), mode="nearest").flatten().tolist())
+print("nearest 2x3", torch.nn.functional.interpolate(x, size=(2, 3), mode="nearest").flatten().tolist())

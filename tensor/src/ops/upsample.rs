@@ -1,5 +1,5 @@
-//! Upsampling of `[N, C, H, W]` images: nearest neighbour by integer factors and
-//! bilinear to any size (PyTorch's `align_corners` both ways), with their gradients.
+//! Upsampling of `[N, C, H, W]` images: nearest neighbour by integer factors or to any
+//! size, and bilinear to any size (PyTorch's `align_corners` both ways), with their gradients.
 
 use ndarray::{Array4, ArrayView4, Ix4};
 
@@ -67,15 +67,58 @@ impl Tensor {
         let op = "upsample_nearest2d";
         check(op, self.shape());
         assert!(scale[0] > 0 && scale[1] > 0, "{op}: scale factors {scale:?} must be positive");
+        let [h, w] = [self.shape()[2], self.shape()[3]];
+        let rows = (0..h * scale[0]).map(|i| i / scale[0]).collect();
+        let cols = (0..w * scale[1]).map(|j| j / scale[1]).collect();
+        self.nearest(op, rows, cols)
+    }
+
+    /// Nearest-neighbour resizing to `size` (height, width) with PyTorch's
+    /// `F.interpolate(mode="nearest")` semantics: output row `i` copies input row
+    /// `min(⌊i·H/H_out⌋, H − 1)` (the ratio in `f32`, as PyTorch computes it), columns
+    /// likewise. This is how a feature pyramid brings a top-down map to a lateral map of
+    /// odd size; it also shrinks.
+    ///
+    /// # Shapes
+    /// `[N, C, H, W]` → `[N, C, size[0], size[1]]`.
+    ///
+    /// # Panics
+    /// If the input is not 4-D or has an empty plane, or a size is 0.
+    ///
+    /// ```
+    /// use derin_tensor::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0, 2.0], &[1, 1, 1, 2]);
+    /// assert_eq!(x.upsample_nearest2d_to([1, 3]).to_vec(), vec![1.0, 1.0, 2.0]);
+    /// ```
+    #[doc(alias = "interpolate")]
+    pub fn upsample_nearest2d_to(&self, size: [usize; 2]) -> Tensor {
+        let op = "upsample_nearest2d_to";
+        check(op, self.shape());
+        let [h, w] = [self.shape()[2], self.shape()[3]];
+        assert!(
+            size[0] > 0 && size[1] > 0 && h > 0 && w > 0,
+            "{op}: cannot resize input {:?} to size {size:?}",
+            self.shape()
+        );
+        let source = |len: usize, out: usize| -> Vec<usize> {
+            let scale = len as f32 / out as f32;
+            (0..out).map(|o| ((o as f32 * scale).floor() as usize).min(len - 1)).collect()
+        };
+        self.nearest(op, source(h, size[0]), source(w, size[1]))
+    }
+
+    /// `y[n, c, i, j] = x[n, c, rows[i], cols[j]]`, and its gradient (each output's
+    /// gradient added to the input it copied).
+    fn nearest(&self, op: &'static str, rows: Vec<usize>, cols: Vec<usize>) -> Tensor {
         let x = four(self.array()).as_standard_layout().into_owned();
         let (n, c, h, w) = x.dim();
-        let (oh, ow) = (h * scale[0], w * scale[1]);
+        let (oh, ow) = (rows.len(), cols.len());
         let mut y = Array4::<f32>::zeros((n, c, oh, ow));
         let xs = x.as_slice().expect("standard layout");
         map_planes(xs, h * w, y.as_slice_mut().expect("fresh array"), oh * ow, |_, src, dst| {
-            for (i, row) in dst.chunks_mut(ow).enumerate() {
-                let s = &src[i / scale[0] * w..][..w];
-                row.iter_mut().enumerate().for_each(|(j, d)| *d = s[j / scale[1]]);
+            for (&r, row) in rows.iter().zip(dst.chunks_mut(ow)) {
+                let s = &src[r * w..][..w];
+                row.iter_mut().zip(&cols).for_each(|(d, &q)| *d = s[q]);
             }
         });
         Tensor::from_op(op, y.into_dyn(), &[self], move |ctx: &BackwardCtx<'_>| {
@@ -83,9 +126,9 @@ impl Tensor {
             let mut dx = Array4::<f32>::zeros((n, c, h, w));
             let gs = g.as_slice().expect("standard layout");
             map_planes(gs, oh * ow, dx.as_slice_mut().expect("fresh array"), h * w, |_, src, dst| {
-                for (i, row) in src.chunks(ow).enumerate() {
-                    let d = &mut dst[i / scale[0] * w..][..w];
-                    row.iter().enumerate().for_each(|(j, v)| d[j / scale[1]] += v);
+                for (&r, row) in rows.iter().zip(src.chunks(ow)) {
+                    let d = &mut dst[r * w..][..w];
+                    row.iter().zip(&cols).for_each(|(v, &q)| d[q] += v);
                 }
             });
             vec![Some(dx.into_dyn())]

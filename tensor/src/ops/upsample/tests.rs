@@ -66,6 +66,24 @@ fn forward_hand_values() {
 }
 
 #[test]
+fn nearest_to_a_size_matches_pytorch() {
+    // torch 2.15.0 F.interpolate(mode="nearest"), reference/vision_ops.py.
+    let x = Tensor::arange(0.0, 12.0, 1.0).reshape(&[1, 1, 3, 4]);
+    #[rustfmt::skip]
+    close(&x.upsample_nearest2d_to([5, 7]), &[
+        0., 0., 1., 1., 2., 2., 3.,
+        0., 0., 1., 1., 2., 2., 3.,
+        4., 4., 5., 5., 6., 6., 7.,
+        4., 4., 5., 5., 6., 6., 7.,
+        8., 8., 9., 9., 10., 10., 11.,
+    ]);
+    close(&x.upsample_nearest2d_to([2, 3]), &[0., 1., 2., 4., 5., 6.]);
+    // Integer factors give what upsample_nearest2d gives.
+    let y = away_from_kinks(&[2, 3, 5, 7], -1.0, 1.0, 8);
+    assert_eq!(y.upsample_nearest2d_to([15, 14]).to_vec(), y.upsample_nearest2d([3, 2]).to_vec());
+}
+
+#[test]
 fn bilinear_matches_the_reference() {
     let x = away_from_kinks(&[2, 3, 5, 7], -1.0, 1.0, 1);
     for size in [[9, 14], [3, 4], [5, 11], [1, 8], [16, 3]] {
@@ -86,6 +104,9 @@ fn bilinear_matches_the_reference() {
 fn gradients_match_finite_differences() {
     let x = away_from_kinks(&[2, 2, 3, 4], -1.0, 1.0, 3);
     grad_ok("nearest", |v| weighted_sum(&v[0].upsample_nearest2d([2, 3])), &[x.clone()]);
+    for size in [[5, 7], [2, 3], [7, 9]] {
+        grad_ok(&format!("nearest to {size:?}"), |v| weighted_sum(&v[0].upsample_nearest2d_to(size)), &[x.clone()]);
+    }
     for size in [[5, 7], [2, 3], [6, 8]] {
         for align in [false, true] {
             grad_ok(
@@ -126,4 +147,10 @@ fn nearest_wants_positive_factors() {
 #[should_panic(expected = "upsample_bilinear2d: cannot resize input [1, 1, 2, 2] to size [3, 0]")]
 fn bilinear_wants_a_size() {
     Tensor::zeros(&[1, 1, 2, 2]).upsample_bilinear2d([3, 0], false);
+}
+
+#[test]
+#[should_panic(expected = "upsample_nearest2d_to: cannot resize input [1, 1, 2, 2] to size [0, 3]")]
+fn nearest_to_wants_a_size() {
+    Tensor::zeros(&[1, 1, 2, 2]).upsample_nearest2d_to([0, 3]);
 }
