@@ -1,6 +1,7 @@
 //! The layers: `Dense`, `Dropout`, `Flatten`, `Reshape`, `Permute`, the convolutions
 //! (`Conv1D`, `Conv2D`, `Conv2DTranspose`), the poolings, `BatchNormalization`,
-//! `LayerNormalization`, `Embedding`, `Masking`, the recurrent ones (`SimpleRNN`, `GRU`,
+//! `LayerNormalization`, `Embedding`, `Masking`, the image resizers (`ZeroPadding2D`,
+//! `Cropping2D`, `UpSampling2D`), the recurrent ones (`SimpleRNN`, `GRU`,
 //! `LSTM`, `Bidirectional`) and the merge layers of functional models (`Concatenate`,
 //! `Add`, `Multiply`, `Average`).
 
@@ -18,6 +19,7 @@ pub(crate) mod normalization;
 mod pool;
 pub(crate) mod recurrent;
 mod reshape;
+mod spatial;
 
 pub use conv::{Conv1D, Conv2D};
 pub use conv_transpose::Conv2DTranspose;
@@ -32,3 +34,4 @@ pub use normalization::BatchNormalization;
 pub use pool::{AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D};
 pub use recurrent::{Bidirectional, GRU, LSTM, MergeMode, Recurrent, RnnOptions, RnnOutput, SimpleRNN};
 pub use reshape::{Flatten, Permute, Reshape};
+pub use spatial::{Cropping2D, Interpolation, Sides, UpSampling2D, ZeroPadding2D};

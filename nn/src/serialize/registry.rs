@@ -6,18 +6,18 @@ use crate::activation::ActivationLayer;
 use crate::error::{Error, Result};
 use crate::layers::{
     Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate, Conv1D, Conv2D,
-    Conv2DTranspose, Dense, Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D, GlobalAveragePooling2D,
-    GlobalMaxPooling1D, GlobalMaxPooling2D, LSTM, LayerNormalization, Masking, MaxPooling1D, MaxPooling2D, MergeLayer,
-    Multiply, Permute, Reshape, SimpleRNN,
+    Conv2DTranspose, Cropping2D, Dense, Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D,
+    GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LSTM, LayerNormalization, Masking, MaxPooling1D,
+    MaxPooling2D, MergeLayer, Multiply, Permute, Reshape, SimpleRNN, UpSampling2D, ZeroPadding2D,
 };
 use crate::module::Module;
 use crate::serialize::KerasConfig;
 
 /// The Keras class names [`layer_from_config`] knows.
 const KNOWN: &str = "Activation, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, \
-Conv1D, Conv2D, Conv2DTranspose, Dense, Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D, \
+Conv1D, Conv2D, Cropping2D, Conv2DTranspose, Dense, Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D, \
 GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LSTM, LayerNormalization, Masking, MaxPooling1D, \
-MaxPooling2D, Permute, Reshape, SimpleRNN";
+MaxPooling2D, Permute, Reshape, SimpleRNN, UpSampling2D, ZeroPadding2D";
 
 /// Rebuilds a layer from its Keras class name and config (what
 /// [`Module::keras_config`] wrote, or what Keras' `get_config()` returns). The layer is
@@ -51,6 +51,7 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<Box<dyn Mod
         "Conv1D" => Box::new(Conv1D::from_keras_config(&c)?),
         "Conv2D" => Box::new(Conv2D::from_keras_config(&c)?),
         "Conv2DTranspose" => Box::new(Conv2DTranspose::from_keras_config(&c)?),
+        "Cropping2D" => Box::new(Cropping2D::from_keras_config(&c)?),
         "Dense" => Box::new(Dense::from_keras_config(&c)?),
         "Dropout" => Box::new(Dropout::from_keras_config(&c)?),
         "Embedding" => Box::new(Embedding::from_keras_config(&c)?),
@@ -68,6 +69,8 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<Box<dyn Mod
         "Permute" => Box::new(Permute::from_keras_config(&c)?),
         "Reshape" => Box::new(Reshape::from_keras_config(&c)?),
         "SimpleRNN" => Box::new(SimpleRNN::from_keras_config(&c)?),
+        "UpSampling2D" => Box::new(UpSampling2D::from_keras_config(&c)?),
+        "ZeroPadding2D" => Box::new(ZeroPadding2D::from_keras_config(&c)?),
         _ => return Err(c.error("class_name", format!("unknown layer class (Derin reads {KNOWN})"))),
     })
 }
