@@ -65,8 +65,8 @@ pub use layers::{
     Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate, Conv1D, Conv2D,
     Conv2DTranspose, Cropping2D, DataFormat, Dense, Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D,
     GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, Interpolation, LSTM, LayerNormalization, Masking,
-    MaxPooling1D, MaxPooling2D, MergeLayer, MergeMode, Multiply, Permute, Recurrent, Reshape, RnnOptions, RnnOutput,
-    Sides, SimpleRNN, UpSampling2D, ZeroPadding2D,
+    MaxPooling1D, MaxPooling2D, MergeLayer, MergeMode, Multiply, Permute, ReLU, Recurrent, Rescaling, Reshape,
+    RnnOptions, RnnOutput, Sides, SimpleRNN, UpSampling2D, ZeroPadding2D,
 };
 pub use logs::{Logs, StepLogs};
 pub use loss::functions as losses;

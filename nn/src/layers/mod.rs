@@ -16,6 +16,7 @@ mod global_pool;
 mod layer_normalization;
 mod merge;
 pub(crate) mod normalization;
+mod pointwise;
 mod pool;
 pub(crate) mod recurrent;
 mod reshape;
@@ -31,6 +32,7 @@ pub use global_pool::{GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxP
 pub use layer_normalization::LayerNormalization;
 pub use merge::{Add, Average, Concatenate, MergeLayer, Multiply};
 pub use normalization::BatchNormalization;
+pub use pointwise::{ReLU, Rescaling};
 pub use pool::{AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D};
 pub use recurrent::{Bidirectional, GRU, LSTM, MergeMode, Recurrent, RnnOptions, RnnOutput, SimpleRNN};
 pub use reshape::{Flatten, Permute, Reshape};
