@@ -80,16 +80,22 @@ fn at_least_two(layer: String, inputs: &[Vec<usize>]) -> Result<()> {
     Ok(())
 }
 
-/// Every input of the first input's shape, else an error naming `layer`.
-fn same_shapes(layer: String, inputs: &[Vec<usize>]) -> Result<Vec<usize>> {
+/// The shape all inputs broadcast to, as Keras' element-wise merges allow: inputs of one
+/// rank whose sizes on each axis are equal or 1 (a squeeze-and-excitation block
+/// multiplies `[h, w, c]` features by `[1, 1, c]` weights); else an error naming
+/// `layer` and the first input that does not fit.
+fn broadcast_shapes(layer: String, inputs: &[Vec<usize>]) -> Result<Vec<usize>> {
     at_least_two(layer.clone(), inputs)?;
-    match inputs.iter().find(|s| *s != &inputs[0]) {
-        Some(other) => {
-            let expected = format!("every input of shape {:?} (the first input's)", inputs[0]);
-            Err(Error::InputShape { layer, expected, got: other.clone() })
+    let mut out = inputs[0].clone();
+    for shape in &inputs[1..] {
+        let fits = shape.len() == out.len() && shape.iter().zip(&out).all(|(&a, &b)| a == b || a == 1 || b == 1);
+        if !fits {
+            let expected = format!("a shape that broadcasts with {out:?} (same rank, each size equal or 1)");
+            return Err(Error::InputShape { layer, expected, got: shape.clone() });
         }
-        None => Ok(inputs[0].clone()),
+        out.iter_mut().zip(shape).for_each(|(o, &a)| *o = (*o).max(a));
     }
+    Ok(out)
 }
 
 macro_rules! elementwise_merge {
@@ -136,7 +142,7 @@ macro_rules! elementwise_merge {
             }
 
             fn output_shape(&self, inputs: &[Vec<usize>]) -> Result<Vec<usize>> {
-                same_shapes(self.label(), inputs)
+                broadcast_shapes(self.label(), inputs)
             }
 
             fn type_name(&self) -> &'static str {
@@ -163,7 +169,8 @@ fn sum(xs: &[Tensor]) -> Tensor {
 }
 
 elementwise_merge!(
-    /// The element-wise sum of its inputs, all of one shape (Keras' `Add`).
+    /// The element-wise sum of its inputs (Keras' `Add`), which broadcast: all of one
+    /// rank, each size equal or 1.
     ///
     /// ```
     /// use derin_nn::{Add, Ctx, MergeLayer};
@@ -171,24 +178,32 @@ elementwise_merge!(
     /// let y = Add::new().forward(&[Tensor::full(&[1, 2], 1.0), Tensor::full(&[1, 2], 2.5)], &mut Ctx::eval());
     /// assert_eq!(y.to_vec(), vec![3.5, 3.5]);
     /// assert!(Add::new().output_shape(&[vec![2], vec![3]]).is_err());
+    /// assert_eq!(Add::new().output_shape(&[vec![4, 1], vec![1, 3]]).unwrap(), vec![4, 3]);
     /// ```
     Add, "Add", "torch.add", |xs| sum(xs)
 );
 
 elementwise_merge!(
-    /// The element-wise product of its inputs, all of one shape (Keras' `Multiply`).
+    /// The element-wise product of its inputs (Keras' `Multiply`), which broadcast as
+    /// [`Add`]'s do: a squeeze-and-excitation block scales `[c, h, w]` features by
+    /// `[c, 1, 1]` channel weights.
     ///
     /// ```
     /// use derin_nn::{Ctx, MergeLayer, Multiply};
     /// use derin_tensor::Tensor;
     /// let y = Multiply::new().forward(&[Tensor::full(&[1, 2], 3.0), Tensor::full(&[1, 2], 0.5)], &mut Ctx::eval());
     /// assert_eq!(y.to_vec(), vec![1.5, 1.5]);
+    /// let features = Tensor::ones(&[1, 2, 2, 2]);
+    /// let weights = Tensor::from_vec(vec![0.5, 2.0], &[1, 2, 1, 1]);
+    /// let se = Multiply::new().forward(&[features, weights], &mut Ctx::eval());
+    /// assert_eq!(se.to_vec(), vec![0.5, 0.5, 0.5, 0.5, 2.0, 2.0, 2.0, 2.0]);
     /// ```
     Multiply, "Multiply", "torch.mul", |xs| xs[1..].iter().fold(xs[0].clone(), |acc, x| acc.mul(x))
 );
 
 elementwise_merge!(
-    /// The element-wise mean of its inputs, all of one shape (Keras' `Average`).
+    /// The element-wise mean of its inputs (Keras' `Average`), which broadcast as
+    /// [`Add`]'s do.
     ///
     /// ```
     /// use derin_nn::{Average, Ctx, MergeLayer};
@@ -355,6 +370,34 @@ mod tests {
             };
             check_gradients(f, &inputs()).unwrap_or_else(|e| panic!("{}: {e}", layer.label()));
         }
+    }
+
+    #[test]
+    fn elementwise_merges_broadcast_size_one_axes() {
+        // [batch, c, h, w] features times [batch, c, 1, 1] weights (squeeze-and-excitation),
+        // plus a [batch, 1, h, 1] row term for Add and Average.
+        let f = Tensor::from_vec((0..24).map(|i| (i as f32 * 0.53).sin()).collect(), &[2, 3, 2, 2]);
+        let w = Tensor::from_vec(vec![0.5, -1.0, 2.0, 0.25, 1.5, -0.75], &[2, 3, 1, 1]);
+        let r = Tensor::from_vec(vec![0.1, -0.2, 0.3, 0.4], &[2, 1, 2, 1]);
+        let (fv, wv, rv) = (f.to_vec(), w.to_vec(), r.to_vec());
+        let at = |n: usize, c: usize, i: usize, j: usize| ((n * 3 + c) * 2 + i) * 2 + j;
+        let ctx = &mut Ctx::eval();
+        let se = Multiply::new().forward(&[f.clone(), w.clone()], ctx).to_vec();
+        let added = Add::new().forward(&[f.clone(), w.clone(), r.clone()], ctx).to_vec();
+        let mean = Average::new().forward(&[f.clone(), r.clone()], ctx).to_vec();
+        for (n, c, i, j) in (0..24).map(|k| (k / 12, k / 4 % 3, k / 2 % 2, k % 2)) {
+            let (x, a, b) = (fv[at(n, c, i, j)], wv[n * 3 + c], rv[n * 2 + i]);
+            assert!((se[at(n, c, i, j)] - x * a).abs() < 1e-6);
+            assert!((added[at(n, c, i, j)] - (x + a + b)).abs() < 1e-6);
+            assert!((mean[at(n, c, i, j)] - (x + b) / 2.0).abs() < 1e-6);
+        }
+        assert_eq!(Multiply::new().output_shape(&[vec![3, 2, 2], vec![3, 1, 1]]).unwrap(), vec![3, 2, 2]);
+        assert_eq!(Add::new().output_shape(&[vec![1, 2, 1], vec![3, 1, 1], vec![1, 1, 4]]).unwrap(), vec![3, 2, 4]);
+        let g = |xs: &[Tensor]| Multiply::new().forward(xs, &mut Ctx::eval()).mul(&f).sum_all();
+        check_gradients(g, &[f.clone(), w.clone()]).unwrap();
+        let err = Multiply::new().output_shape(&[vec![3, 2, 2], vec![3, 2]]).unwrap_err().to_string();
+        assert!(err.contains("broadcasts with [3, 2, 2]") && err.contains("[3, 2]"), "{err}");
+        assert!(Add::new().output_shape(&[vec![3, 2], vec![2, 2]]).is_err());
     }
 
     #[test]
