@@ -6,7 +6,7 @@ use crate::activation::ActivationLayer;
 use crate::error::{Error, Result};
 use crate::layers::{
     Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate, Conv1D, Conv2D,
-    Conv2DTranspose, Cropping2D, Dense, Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D,
+    Conv2DTranspose, Cropping2D, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D,
     GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LSTM, LayerNormalization, Masking, MaxPooling1D,
     MaxPooling2D, MergeLayer, Multiply, Permute, ReLU, Rescaling, Reshape, SimpleRNN, UpSampling2D, ZeroPadding2D,
 };
@@ -15,7 +15,7 @@ use crate::serialize::KerasConfig;
 
 /// The Keras class names [`layer_from_config`] knows.
 const KNOWN: &str = "Activation, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, \
-Conv1D, Conv2D, Cropping2D, Conv2DTranspose, Dense, Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D, \
+Conv1D, Conv2D, Cropping2D, Conv2DTranspose, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D, \
 GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LSTM, LayerNormalization, Masking, MaxPooling1D, \
 MaxPooling2D, Permute, ReLU, Rescaling, Reshape, SimpleRNN, UpSampling2D, ZeroPadding2D";
 
@@ -53,6 +53,7 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<Box<dyn Mod
         "Conv2DTranspose" => Box::new(Conv2DTranspose::from_keras_config(&c)?),
         "Cropping2D" => Box::new(Cropping2D::from_keras_config(&c)?),
         "Dense" => Box::new(Dense::from_keras_config(&c)?),
+        "DepthwiseConv2D" => Box::new(DepthwiseConv2D::from_keras_config(&c)?),
         "Dropout" => Box::new(Dropout::from_keras_config(&c)?),
         "Embedding" => Box::new(Embedding::from_keras_config(&c)?),
         "Flatten" => Box::new(Flatten::from_keras_config(&c)?),
