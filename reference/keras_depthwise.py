@@ -34,3 +34,14 @@ for name, kwargs in [
     layer.set_weights([kernel, bias])
     y = np.asarray(layer(x))
     print(name, list(y.shape), [round(float(v), 6) for v in y.flatten()])
+
+# SeparableConv2D: the depthwise step above, then a 1x1 convolution to F = 4 filters with
+# pointwise[0, 0, k, f] = cos(0.7·k − 0.4·f) and bias[f] = 0.05·f - 0.1, ReLU.
+f = 4
+pointwise = np.array([[[[math.cos(0.7 * k - 0.4 * q) for q in range(f)] for k in range(c * m)]]], dtype=np.float32)
+sep_bias = np.array([0.05 * q - 0.1 for q in range(f)], dtype=np.float32)
+layer = keras.layers.SeparableConv2D(f, (kh, kw), depth_multiplier=m, padding="same", activation="relu")
+layer.build((None, h, w, c))
+layer.set_weights([kernel, pointwise, sep_bias])
+y = np.asarray(layer(x))
+print("separable", list(y.shape), [round(float(v), 6) for v in y.flatten()])

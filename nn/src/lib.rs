@@ -66,7 +66,7 @@ pub use layers::{
     Conv2DTranspose, Cropping2D, DataFormat, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten, GRU,
     GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, Interpolation, LSTM,
     LayerNormalization, Masking, MaxPooling1D, MaxPooling2D, MergeLayer, MergeMode, Multiply, Permute, ReLU, Recurrent,
-    Rescaling, Reshape, RnnOptions, RnnOutput, Sides, SimpleRNN, UpSampling2D, ZeroPadding2D,
+    Rescaling, Reshape, RnnOptions, RnnOutput, SeparableConv2D, Sides, SimpleRNN, UpSampling2D, ZeroPadding2D,
 };
 pub use logs::{Logs, StepLogs};
 pub use loss::functions as losses;

@@ -139,6 +139,17 @@ impl DepthwiseConv2D {
         self.depth_multiplier
     }
 
+    /// Where the channel axis sits.
+    pub fn data_format(&self) -> DataFormat {
+        self.data_format
+    }
+
+    /// The same layer with another activation.
+    pub(crate) fn with_activation(mut self, activation: Activation) -> Self {
+        self.activation = activation;
+        self
+    }
+
     pub(crate) fn from_keras_config(c: &KerasConfig) -> Result<Self> {
         c.unsupported_all(&["activity_regularizer", "depthwise_constraint", "bias_constraint"])?;
         let pair = |key: &str| -> Result<[usize; 2]> {

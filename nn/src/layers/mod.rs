@@ -6,7 +6,7 @@
 //! `Add`, `Multiply`, `Average`).
 
 mod conv;
-mod conv_common;
+pub(crate) mod conv_common;
 mod conv_transpose;
 mod data_format;
 mod dense;
@@ -21,6 +21,7 @@ mod pointwise;
 mod pool;
 pub(crate) mod recurrent;
 mod reshape;
+mod separable;
 mod spatial;
 
 pub use conv::{Conv1D, Conv2D};
@@ -38,4 +39,5 @@ pub use pointwise::{ReLU, Rescaling};
 pub use pool::{AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D};
 pub use recurrent::{Bidirectional, GRU, LSTM, MergeMode, Recurrent, RnnOptions, RnnOutput, SimpleRNN};
 pub use reshape::{Flatten, Permute, Reshape};
+pub use separable::SeparableConv2D;
 pub use spatial::{Cropping2D, Interpolation, Sides, UpSampling2D, ZeroPadding2D};

@@ -8,7 +8,8 @@ use crate::layers::{
     Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate, Conv1D, Conv2D,
     Conv2DTranspose, Cropping2D, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D,
     GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LSTM, LayerNormalization, Masking, MaxPooling1D,
-    MaxPooling2D, MergeLayer, Multiply, Permute, ReLU, Rescaling, Reshape, SimpleRNN, UpSampling2D, ZeroPadding2D,
+    MaxPooling2D, MergeLayer, Multiply, Permute, ReLU, Rescaling, Reshape, SeparableConv2D, SimpleRNN, UpSampling2D,
+    ZeroPadding2D,
 };
 use crate::module::Module;
 use crate::serialize::KerasConfig;
@@ -17,7 +18,7 @@ use crate::serialize::KerasConfig;
 const KNOWN: &str = "Activation, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, \
 Conv1D, Conv2D, Cropping2D, Conv2DTranspose, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D, \
 GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LSTM, LayerNormalization, Masking, MaxPooling1D, \
-MaxPooling2D, Permute, ReLU, Rescaling, Reshape, SimpleRNN, UpSampling2D, ZeroPadding2D";
+MaxPooling2D, Permute, ReLU, Rescaling, Reshape, SeparableConv2D, SimpleRNN, UpSampling2D, ZeroPadding2D";
 
 /// Rebuilds a layer from its Keras class name and config (what
 /// [`Module::keras_config`] wrote, or what Keras' `get_config()` returns). The layer is
@@ -71,6 +72,7 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<Box<dyn Mod
         "ReLU" => Box::new(ReLU::from_keras_config(&c)?),
         "Rescaling" => Box::new(Rescaling::from_keras_config(&c)?),
         "Reshape" => Box::new(Reshape::from_keras_config(&c)?),
+        "SeparableConv2D" => Box::new(SeparableConv2D::from_keras_config(&c)?),
         "SimpleRNN" => Box::new(SimpleRNN::from_keras_config(&c)?),
         "UpSampling2D" => Box::new(UpSampling2D::from_keras_config(&c)?),
         "ZeroPadding2D" => Box::new(ZeroPadding2D::from_keras_config(&c)?),
