@@ -273,3 +273,25 @@ fn keras_options_derin_lacks_are_errors() {
     let conv = Conv2D::new(2, [3, 3], Activation::Relu).with_padding(Padding::Explicit([1, 1]));
     assert!(conv.keras_config().unwrap_err().to_string().contains("has no Keras name"));
 }
+
+#[test]
+fn keras_mobile_layers_file_predicts_as_keras() {
+    // reference/keras_mobile_h5.py (Keras 3.15.1, TensorFlow 2.21.0), random weights.
+    let keras = [-0.83355641, 0.22285545, -0.81104016, 0.22667044];
+    let types = [
+        "Rescaling",
+        "ZeroPadding2D",
+        "DepthwiseConv2D",
+        "ReLU",
+        "SeparableConv2D",
+        "UpSampling2D",
+        "Cropping2D",
+        "ReLU",
+        "GlobalAveragePooling2D",
+        "Dense",
+    ];
+    let m = keras_predicts("keras_mobile.h5", &sin_input(&[2, 7, 7, 3]), &keras, &types);
+    // Derin's layouts: depthwise [C, M, kh, kw], pointwise [filters, C·M, 1, 1].
+    assert_eq!(m.layers()[2].weights()[0].shape(), vec![3, 2, 3, 3]);
+    assert_eq!(m.layers()[4].weights()[1].shape(), vec![4, 6, 1, 1]);
+}
