@@ -16,7 +16,7 @@ use crate::serialize::KerasConfig;
 
 /// The Keras class names [`layer_from_config`] knows.
 const KNOWN: &str = "Activation, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, \
-Conv1D, Conv2D, Cropping2D, Conv2DTranspose, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D, \
+Conv1D, Conv2D, Conv2DTranspose, Cropping2D, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D, \
 GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LSTM, LayerNormalization, Masking, MaxPooling1D, \
 MaxPooling2D, Permute, ReLU, Rescaling, Reshape, SeparableConv2D, SimpleRNN, UpSampling2D, ZeroPadding2D";
 
@@ -233,7 +233,7 @@ mod tests {
             (
                 "Conv3D",
                 json!({"name": "c"}),
-                "c (Conv3D): config key \"class_name\": unknown layer class (Derin reads Activation, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Conv1D, Conv2D, Conv2DTranspose, Dense, Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LSTM, LayerNormalization, Masking, MaxPooling1D, MaxPooling2D, Permute, Reshape, SimpleRNN)",
+                "c (Conv3D): config key \"class_name\": unknown layer class (Derin reads Activation, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Conv1D, Conv2D, Conv2DTranspose, Cropping2D, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LSTM, LayerNormalization, Masking, MaxPooling1D, MaxPooling2D, Permute, ReLU, Rescaling, Reshape, SeparableConv2D, SimpleRNN, UpSampling2D, ZeroPadding2D)",
             ),
         ];
         for (class, config, want) in cases {
