@@ -207,6 +207,55 @@ impl Sequential {
     }
 }
 
+impl Sequential {
+    /// The model's output and, from the same forward pass, the outputs of the layers
+    /// called `taps`, in that order (see [`Model::forward_with_taps`](crate::Model::forward_with_taps)).
+    ///
+    /// # Errors
+    /// [`Error::Data`] naming a tap that is no layer of the model (with the names it has).
+    ///
+    /// ```
+    /// # use derin_nn::{Activation, Ctx, Dense, Sequential};
+    /// # use derin_tensor::Tensor;
+    /// let m = Sequential::new(&[2]).add(Dense::new(3, Activation::Relu).named("hidden")).unwrap()
+    ///     .add(Dense::new(1, Activation::Linear)).unwrap();
+    /// let (y, taps) = m.forward_with_taps(&Tensor::ones(&[4, 2]), &["hidden"], &mut Ctx::eval()).unwrap();
+    /// assert_eq!((y.shape(), taps[0].shape()), (&[4, 1][..], &[4, 3][..]));
+    /// assert!(m.outputs_of(&Tensor::ones(&[4, 2]), &["conv5"], &mut Ctx::eval()).is_err());
+    /// ```
+    pub fn forward_with_taps(&self, x: &Tensor, taps: &[&str], ctx: &mut Ctx) -> Result<(Tensor, Vec<Tensor>)> {
+        let at: Vec<usize> = taps
+            .iter()
+            .map(|&name| {
+                self.layers.iter().position(|l| l.name() == name).ok_or_else(|| {
+                    let known: Vec<&str> = self.layers.iter().map(|l| l.name()).collect();
+                    let reason = format!("no layer called {name:?} (the model has {known:?})");
+                    Error::Data { operation: "outputs_of", reason }
+                })
+            })
+            .collect::<Result<_>>()?;
+        let mut outputs = Vec::with_capacity(self.layers.len());
+        let mut h = x.clone();
+        for layer in &self.layers {
+            h = layer.forward(&h, ctx);
+            if !layer.supports_masking() {
+                ctx.set_mask(None);
+            }
+            outputs.push(h.clone());
+        }
+        Ok((h, at.into_iter().map(|i| outputs[i].clone()).collect()))
+    }
+
+    /// The outputs of the layers called `names` for `x`
+    /// ([`forward_with_taps`](Sequential::forward_with_taps) without the model's output).
+    ///
+    /// # Errors
+    /// As [`forward_with_taps`](Sequential::forward_with_taps).
+    pub fn outputs_of(&self, x: &Tensor, names: &[&str], ctx: &mut Ctx) -> Result<Vec<Tensor>> {
+        Ok(self.forward_with_taps(x, names, ctx)?.1)
+    }
+}
+
 impl std::fmt::Debug for Sequential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let layers: Vec<String> = self.layers.iter().map(|l| l.label()).collect();

@@ -277,3 +277,30 @@ fn masks_follow_one_input_layers_and_stop_at_merges() {
         assert!((out[1].to_vec()[f] - want_unmasked).abs() < 1e-6);
     }
 }
+
+#[test]
+fn taps_are_the_layers_outputs_of_the_same_pass_and_carry_gradients() {
+    let mut g = Graph::with_seed(3);
+    let x = g.input("x", &[3]).unwrap();
+    let h = g.apply(Dense::new(4, Activation::Tanh).named("hidden"), &x).unwrap();
+    let y = g.apply(Dense::new(2, Activation::Linear).named("head"), &h).unwrap();
+    let m = Model::new(g, &[&x], &[&y]).unwrap();
+    let input = Tensor::from_vec(vec![0.3, -0.7, 1.1, 0.5, 0.2, -0.9], &[2, 3]);
+    let (out, taps) = m.forward_with_taps(&[input.clone()], &["hidden", "head"], &mut Ctx::eval()).unwrap();
+    let hidden = m.layer("hidden").unwrap().forward(&input, &mut Ctx::eval());
+    assert_eq!(taps[0].to_vec(), hidden.to_vec());
+    assert_eq!(taps[1].to_vec(), out[0].to_vec());
+    // Grad-CAM's pattern: the gradient of one output column with respect to a tapped
+    // feature map is that column of the head's kernel, for every sample.
+    let score = out[0].narrow(1, 1, 1).sum_all();
+    let grads = score.backward_keeping(&[&taps[0]]);
+    let d = grads.get(&taps[0]).expect("a gradient for the tapped map").to_vec();
+    let kernel = m.layer("head").unwrap().weights()[0].value().to_vec(); // [4, 2]
+    for s in 0..2 {
+        for j in 0..4 {
+            assert!((d[s * 4 + j] - kernel[j * 2 + 1]).abs() < 1e-6);
+        }
+    }
+    let err = m.outputs_of(&[input], &["conv5_block3_out"], &mut Ctx::eval()).unwrap_err().to_string();
+    assert!(err.contains("conv5_block3_out") && err.contains("hidden"), "{err}");
+}

@@ -294,4 +294,8 @@ fn keras_mobile_layers_file_predicts_as_keras() {
     // Derin's layouts: depthwise [C, M, kh, kw], pointwise [filters, C·M, 1, 1].
     assert_eq!(m.layers()[2].weights()[0].shape(), vec![3, 2, 3, 3]);
     assert_eq!(m.layers()[4].weights()[1].shape(), vec![4, 6, 1, 1]);
+    // An intermediate map by its Keras layer name (channels-last, as in the file).
+    let name = m.layers()[2].name().to_string();
+    let taps = m.outputs_of(&sin_input(&[2, 7, 7, 3]), &[&name], &mut derin_nn::Ctx::eval()).unwrap();
+    assert_eq!(taps[0].shape(), &[2, 4, 4, 6]);
 }

@@ -204,6 +204,56 @@ impl Model {
         Ok(self.run(xs, ctx))
     }
 
+    /// The model's outputs and, from the same forward pass, the outputs of the layers
+    /// (or the inputs) called `taps`, in that order: what Grad-CAM differentiates (a
+    /// class score against a feature map) and what a feature pyramid taps off a
+    /// backbone. A layer called several times is tapped at its first call.
+    ///
+    /// # Errors
+    /// [`Error::Data`] when the inputs do not fit, or naming a tap that is no layer or
+    /// input of the model (with the names it has).
+    ///
+    /// ```
+    /// # use derin_nn::{Activation, Ctx, Dense, Graph, Model};
+    /// # use derin_tensor::Tensor;
+    /// let mut g = Graph::new();
+    /// let x = g.input("x", &[2]).unwrap();
+    /// let h = g.apply(Dense::new(3, Activation::Relu).named("hidden"), &x).unwrap();
+    /// let y = g.apply(Dense::new(1, Activation::Linear), &h).unwrap();
+    /// let m = Model::new(g, &[&x], &[&y]).unwrap();
+    /// let (out, taps) = m.forward_with_taps(&[Tensor::ones(&[4, 2])], &["hidden", "x"], &mut Ctx::eval()).unwrap();
+    /// assert_eq!((out[0].shape(), taps[0].shape(), taps[1].shape()), (&[4, 1][..], &[4, 3][..], &[4, 2][..]));
+    /// assert!(m.outputs_of(&[Tensor::ones(&[4, 2])], &["conv5"], &mut Ctx::eval()).is_err());
+    /// ```
+    pub fn forward_with_taps(&self, xs: &[Tensor], taps: &[&str], ctx: &mut Ctx) -> Result<(Vec<Tensor>, Vec<Tensor>)> {
+        self.check_inputs("forward_with_taps", xs)?;
+        let nodes = taps.iter().map(|&name| self.tap_node(name)).collect::<Result<Vec<usize>>>()?;
+        let inputs: Vec<(usize, Tensor)> = self.inputs.iter().copied().zip(xs.iter().cloned()).collect();
+        let values = self.graph.run(&self.order, &inputs, ctx);
+        let take = |i: usize| values[i].clone().expect("every node of the order is evaluated");
+        Ok((self.outputs.iter().map(|&o| take(o)).collect(), nodes.into_iter().map(take).collect()))
+    }
+
+    /// The outputs of the layers (or inputs) called `names` for `xs`
+    /// ([`forward_with_taps`](Model::forward_with_taps) without the model's outputs).
+    ///
+    /// # Errors
+    /// As [`forward_with_taps`](Model::forward_with_taps).
+    pub fn outputs_of(&self, xs: &[Tensor], names: &[&str], ctx: &mut Ctx) -> Result<Vec<Tensor>> {
+        Ok(self.forward_with_taps(xs, names, ctx)?.1)
+    }
+
+    /// The first node (in evaluation order) made by the layer or input called `name`.
+    fn tap_node(&self, name: &str) -> Result<usize> {
+        self.order.iter().copied().find(|&i| self.graph.node_name(i) == name).ok_or_else(|| {
+            let known: Vec<&str> = self.order.iter().map(|&i| self.graph.node_name(i)).collect();
+            Error::Data {
+                operation: "outputs_of",
+                reason: format!("no layer or input called {name:?} (the model has {known:?})"),
+            }
+        })
+    }
+
     /// The forward pass on checked inputs.
     pub(crate) fn run(&self, xs: &[Tensor], ctx: &mut Ctx) -> Vec<Tensor> {
         let inputs: Vec<(usize, Tensor)> = self.inputs.iter().copied().zip(xs.iter().cloned()).collect();
