@@ -1,0 +1,35 @@
+"""Reference values of torchvision's box operations for vision/src/boxes.rs.
+
+Run from the repository root with a Python that has torchvision:
+
+    python reference/vision_boxes.py
+
+Printed with torch 2.15.0 and torchvision 0.29.2 (CPU, float32); the tests hard-code
+what it prints.
+"""
+import torch
+import torchvision
+from torchvision.ops import batched_nms, box_iou, clip_boxes_to_image, nms, remove_small_boxes
+
+print("torch", torch.__version__, "torchvision", torchvision.__version__)
+a = torch.tensor([[0.0, 0.0, 10.0, 10.0], [5.0, 5.0, 15.0, 15.0], [20.0, 20.0, 30.0, 40.0]])
+b = torch.tensor([[0.0, 0.0, 10.0, 10.0], [2.0, 3.0, 12.0, 9.0], [100.0, 100.0, 101.0, 101.0], [25.0, 0.0, 35.0, 30.0]])
+print("box_iou", box_iou(a, b).flatten().tolist())
+
+boxes = torch.tensor([
+    [0.0, 0.0, 10.0, 10.0],
+    [1.0, 1.0, 11.0, 11.0],
+    [0.0, 0.0, 10.0, 10.0],
+    [50.0, 50.0, 60.0, 60.0],
+    [52.0, 50.0, 62.0, 60.0],
+    [0.5, 0.0, 10.5, 10.0],
+    [100.0, 100.0, 110.0, 110.0],
+])
+scores = torch.tensor([0.9, 0.8, 0.9, 0.7, 0.75, 0.6, 0.3])
+for t in (0.5, 0.7, 0.0):
+    print(f"nms {t}", nms(boxes, scores, t).tolist())
+classes = torch.tensor([0, 0, 1, 1, 1, 0, 2])
+print("batched_nms 0.5", batched_nms(boxes, scores, classes, 0.5).tolist())
+print("clip", clip_boxes_to_image(torch.tensor([[-5.0, 3.0, 70.0, 90.0], [10.0, -1.0, 20.0, 5.0]]), (50, 64)).flatten().tolist())
+small = torch.tensor([[0.0, 0.0, 1.0, 5.0], [0.0, 0.0, 2.0, 2.0], [3.0, 3.0, 3.5, 9.0], [0.0, 0.0, 4.0, 1.99]])
+print("remove_small_boxes 2", remove_small_boxes(small, 2.0).tolist())
