@@ -33,3 +33,15 @@ print("batched_nms 0.5", batched_nms(boxes, scores, classes, 0.5).tolist())
 print("clip", clip_boxes_to_image(torch.tensor([[-5.0, 3.0, 70.0, 90.0], [10.0, -1.0, 20.0, 5.0]]), (50, 64)).flatten().tolist())
 small = torch.tensor([[0.0, 0.0, 1.0, 5.0], [0.0, 0.0, 2.0, 2.0], [3.0, 3.0, 3.5, 9.0], [0.0, 0.0, 4.0, 1.99]])
 print("remove_small_boxes 2", remove_small_boxes(small, 2.0).tolist())
+
+# The box coder of the detectors: weights (10, 10, 5, 5) as the RoI heads use them and
+# (1, 1, 1, 1) as the RPN does, and the ln(1000/16) clamp on decoded dw, dh.
+from torchvision.models.detection._utils import BoxCoder  # noqa: E402
+
+anchors = torch.tensor([[0.0, 0.0, 10.0, 20.0], [5.0, 5.0, 25.0, 15.0], [2.0, 3.0, 6.0, 11.0]])
+gt = torch.tensor([[1.0, 2.0, 13.0, 18.0], [4.0, 6.0, 30.0, 14.0], [2.0, 3.0, 6.0, 11.0]])
+codes = torch.tensor([[0.1, -0.2, 0.3, -0.1], [1.0, 0.5, 9.0, -9.0], [0.0, 0.0, 0.0, 0.0]])
+for w in ((10.0, 10.0, 5.0, 5.0), (1.0, 1.0, 1.0, 1.0)):
+    coder = BoxCoder(w)
+    print(f"encode {w}", coder.encode_single(gt, anchors).flatten().tolist())
+    print(f"decode {w}", coder.decode_single(codes, anchors).flatten().tolist())

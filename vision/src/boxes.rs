@@ -48,7 +48,7 @@ pub enum Error {
 }
 
 /// `Err` naming the first box with a non-finite coordinate or inverted corners.
-fn check_boxes(op: &'static str, boxes: &[BoxXyxy]) -> Result<(), Error> {
+pub(crate) fn check_boxes(op: &'static str, boxes: &[BoxXyxy]) -> Result<(), Error> {
     for (index, b) in boxes.iter().enumerate() {
         let reason = if b.iter().any(|v| !v.is_finite()) {
             "has a NaN or infinite coordinate"
