@@ -45,3 +45,15 @@ for w in ((10.0, 10.0, 5.0, 5.0), (1.0, 1.0, 1.0, 1.0)):
     coder = BoxCoder(w)
     print(f"encode {w}", coder.encode_single(gt, anchors).flatten().tolist())
     print(f"decode {w}", coder.decode_single(codes, anchors).flatten().tolist())
+
+# Anchors: two levels, sizes ((16, 24), (48,)), aspect ratios ((0.5, 1, 2), (1,)), a
+# 32x40 image with 4x5 and 2x3 feature maps (strides 8x8 and 16x13: integer division).
+from torchvision.models.detection.anchor_utils import AnchorGenerator  # noqa: E402
+from torchvision.models.detection.image_list import ImageList  # noqa: E402
+
+gen = AnchorGenerator(sizes=((16, 24), (48,)), aspect_ratios=((0.5, 1.0, 2.0), (1.0,)))
+print("cell_anchors", [c.flatten().tolist() for c in gen.cell_anchors])
+images = ImageList(torch.zeros(1, 3, 32, 40), [(32, 40)])
+feats = [torch.zeros(1, 1, 4, 5), torch.zeros(1, 1, 2, 3)]
+anchors = gen(images, feats)[0]
+print("anchors", list(anchors.shape), anchors.flatten().tolist())

@@ -1,6 +1,7 @@
 //! Computer vision on Derin. So far: the box operations every detector is built from,
 //! with torchvision's semantics and names (`box_iou`, `nms`, `batched_nms`,
-//! `clip_boxes_to_image`, `remove_small_boxes`) and the R-CNN box coder ([`BoxCoder`]).
+//! `clip_boxes_to_image`, `remove_small_boxes`) the R-CNN box coder ([`BoxCoder`]) and anchors over
+//! a feature pyramid ([`AnchorGenerator`]).
 //!
 //! Boxes are `[x1, y1, x2, y2]` in pixels, `x1 ≤ x2` and `y1 ≤ y2` (torchvision's
 //! `xyxy`). Functions that read boxes check them and return [`Error`] naming the first
@@ -14,8 +15,10 @@
 //! assert!((box_iou(&boxes[..1], &boxes[1..2]).unwrap()[[0, 0]] - 81.0 / 119.0).abs() < 1e-6);
 //! ```
 
+mod anchors;
 mod boxes;
 mod coder;
 
+pub use anchors::AnchorGenerator;
 pub use boxes::{BoxXyxy, Error, batched_nms, box_area, box_iou, clip_boxes_to_image, nms, remove_small_boxes};
 pub use coder::BoxCoder;
