@@ -234,16 +234,24 @@ impl Sequential {
                 })
             })
             .collect::<Result<_>>()?;
-        let mut outputs = Vec::with_capacity(self.layers.len());
-        let mut h = x.clone();
-        for layer in &self.layers {
-            h = layer.forward(&h, ctx);
+        let mut tapped = vec![None; at.len()];
+        let y = self.run(x, ctx, |i, h| {
+            at.iter().zip(&mut tapped).filter(|(a, _)| **a == i).for_each(|(_, t)| *t = Some(h.clone()));
+        });
+        Ok((y, tapped.into_iter().map(|t| t.expect("every tapped layer ran")).collect()))
+    }
+
+    /// The forward pass, showing `each(i, output)` the output of layer `i`; a layer that
+    /// does not support masking drops the mask for the next.
+    fn run(&self, x: &Tensor, ctx: &mut Ctx, mut each: impl FnMut(usize, &Tensor)) -> Tensor {
+        self.layers.iter().enumerate().fold(x.clone(), |h, (i, layer)| {
+            let y = layer.forward(&h, ctx);
             if !layer.supports_masking() {
                 ctx.set_mask(None);
             }
-            outputs.push(h.clone());
-        }
-        Ok((h, at.into_iter().map(|i| outputs[i].clone()).collect()))
+            each(i, &y);
+            y
+        })
     }
 
     /// The outputs of the layers called `names` for `x`
@@ -274,13 +282,7 @@ impl Module for Sequential {
     }
 
     fn forward(&self, x: &Tensor, ctx: &mut Ctx) -> Tensor {
-        self.layers.iter().fold(x.clone(), |h, layer| {
-            let y = layer.forward(&h, ctx);
-            if !layer.supports_masking() {
-                ctx.set_mask(None);
-            }
-            y
-        })
+        self.run(x, ctx, |_, _| {})
     }
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {

@@ -15,6 +15,8 @@ use crate::serialize::{KerasConfig, base_config, data_format_value, initializer}
 /// penalties.
 #[derive(Clone, Debug)]
 pub(crate) struct ConvWeights {
+    /// The kernel's weight name (`kernel`; Keras' `depthwise_kernel`, `pointwise_kernel`).
+    pub(crate) kernel_name: &'static str,
     pub(crate) use_bias: bool,
     pub(crate) kernel: Option<Param>,
     pub(crate) bias: Option<Param>,
@@ -24,13 +26,25 @@ pub(crate) struct ConvWeights {
 
 impl ConvWeights {
     pub(crate) fn new() -> Self {
-        ConvWeights { use_bias: true, kernel: None, bias: None, kernel_regularizer: None, bias_regularizer: None }
+        ConvWeights::named_kernel("kernel")
+    }
+
+    /// No weights yet, the kernel to be called `kernel_name`.
+    pub(crate) fn named_kernel(kernel_name: &'static str) -> Self {
+        ConvWeights {
+            kernel_name,
+            use_bias: true,
+            kernel: None,
+            bias: None,
+            kernel_regularizer: None,
+            bias_regularizer: None,
+        }
     }
 
     /// Glorot-uniform `kernel` of `shape` (fans as [`derin_tensor::fans`]: the receptive
     /// field times axes 1 and 0) and, with a bias, zeros of length `outputs`.
     pub(crate) fn make(&mut self, shape: &[usize], outputs: usize, rng: &mut Rng) {
-        self.kernel = Some(Param::new("kernel", Tensor::glorot_uniform(shape, rng).to_array()));
+        self.kernel = Some(Param::new(self.kernel_name, Tensor::glorot_uniform(shape, rng).to_array()));
         if self.use_bias {
             self.bias = Some(Param::new("bias", Tensor::zeros(&[outputs]).to_array()));
         }
@@ -46,9 +60,9 @@ impl ConvWeights {
         (freeze(kernel), self.bias.as_ref().map(freeze))
     }
 
-    /// `<name>/kernel`, `<name>/bias`.
+    /// `<name>/<kernel name>`, `<name>/bias`.
     pub(crate) fn named(&self, name: &str) -> Vec<Param> {
-        let kernel = self.kernel.iter().map(|k| k.renamed(&format!("{name}/kernel")));
+        let kernel = self.kernel.iter().map(|k| k.renamed(&format!("{name}/{}", self.kernel_name)));
         kernel.chain(self.bias.iter().map(|b| b.renamed(&format!("{name}/bias")))).collect()
     }
 

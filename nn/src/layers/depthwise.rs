@@ -4,7 +4,7 @@
 use derin_tensor::{Conv2dOptions, Padding, Param, Rng, Tensor};
 use serde_json::{Value, json};
 
-use super::conv_common::{check_positive, conv_out};
+use super::conv_common::{ConvWeights, check_positive, conv_out};
 use crate::DataFormat;
 use crate::activation::Activation;
 use crate::error::{Error, Result};
@@ -49,11 +49,7 @@ pub struct DepthwiseConv2D {
     depth_multiplier: usize,
     activation: Activation,
     data_format: DataFormat,
-    use_bias: bool,
-    kernel: Option<Param>,
-    bias: Option<Param>,
-    kernel_regularizer: Option<Regularizer>,
-    bias_regularizer: Option<Regularizer>,
+    weights: ConvWeights,
 }
 
 impl DepthwiseConv2D {
@@ -68,11 +64,7 @@ impl DepthwiseConv2D {
             depth_multiplier: 1,
             activation,
             data_format: DataFormat::ChannelsFirst,
-            use_bias: true,
-            kernel: None,
-            bias: None,
-            kernel_regularizer: None,
-            bias_regularizer: None,
+            weights: ConvWeights::named_kernel("depthwise_kernel"),
         }
     }
 
@@ -108,13 +100,13 @@ impl DepthwiseConv2D {
 
     /// Leaves out the bias.
     pub fn without_bias(mut self) -> Self {
-        self.use_bias = false;
+        self.weights.use_bias = false;
         self
     }
 
     /// Penalizes the depthwise kernel (Keras' `depthwise_regularizer`).
     pub fn with_kernel_regularizer(mut self, regularizer: Regularizer) -> Self {
-        self.kernel_regularizer = Some(regularizer);
+        self.weights.kernel_regularizer = Some(regularizer);
         self
     }
 
@@ -126,12 +118,12 @@ impl DepthwiseConv2D {
 
     /// The kernel `[C, M, kh, kw]`, once built.
     pub fn depthwise_kernel(&self) -> Option<&Param> {
-        self.kernel.as_ref()
+        self.weights.kernel.as_ref()
     }
 
     /// The bias `[C·M]`, once built (none without a bias).
     pub fn bias(&self) -> Option<&Param> {
-        self.bias.as_ref()
+        self.weights.bias.as_ref()
     }
 
     /// Filters per input channel.
@@ -161,6 +153,10 @@ impl DepthwiseConv2D {
             })
         };
         let kernel = c.sizes("kernel_size", 2)?;
+        let mut weights = ConvWeights::named_kernel("depthwise_kernel");
+        weights.use_bias = c.bool_or("use_bias", true)?;
+        weights.kernel_regularizer = c.regularizer("depthwise_regularizer")?;
+        weights.bias_regularizer = c.regularizer("bias_regularizer")?;
         Ok(DepthwiseConv2D {
             core: c.core("depthwise_conv2d")?,
             kernel_size: [kernel[0], kernel[1]],
@@ -170,16 +166,8 @@ impl DepthwiseConv2D {
             depth_multiplier: if c.get("depth_multiplier").is_some() { c.usize("depth_multiplier")? } else { 1 },
             activation: c.activation("activation")?,
             data_format: c.data_format()?,
-            use_bias: c.bool_or("use_bias", true)?,
-            kernel: None,
-            bias: None,
-            kernel_regularizer: c.regularizer("depthwise_regularizer")?,
-            bias_regularizer: c.regularizer("bias_regularizer")?,
+            weights,
         })
-    }
-
-    fn freeze(&self, p: &Param) -> Tensor {
-        if self.trainable() { p.value() } else { p.frozen_value() }
     }
 }
 
@@ -188,10 +176,9 @@ impl Module for DepthwiseConv2D {
     /// If the layer is not built or the input does not fit.
     fn forward(&self, x: &Tensor, ctx: &mut Ctx) -> Tensor {
         ctx.set_mask(None);
-        let kernel = self.kernel.as_ref().unwrap_or_else(|| panic!("{}: forward before build", self.label()));
+        let (kernel, bias) = self.weights.values(&self.label(), self.trainable());
         let [c, m, kh, kw] = [0, 1, 2, 3].map(|i| kernel.shape()[i]);
-        let k = self.freeze(kernel).reshape(&[c * m, 1, kh, kw]);
-        let bias = self.bias.as_ref().map(|b| self.freeze(b));
+        let k = kernel.reshape(&[c * m, 1, kh, kw]);
         let options =
             Conv2dOptions { stride: self.strides, padding: self.padding, dilation: self.dilation_rate, groups: c };
         let y = self.data_format.to_first(x).conv2d(&k, bias.as_ref(), &options);
@@ -208,7 +195,7 @@ impl Module for DepthwiseConv2D {
         let bad = |expected: String| Error::InputShape { layer: label.clone(), expected, got: input.to_vec() };
         let (channels, spatial) =
             self.data_format.split(input).filter(|_| input.len() == 3).ok_or_else(|| bad(layout.clone()))?;
-        if let Some(k) = &self.kernel
+        if let Some(k) = &self.weights.kernel
             && k.shape()[0] != channels
         {
             return Err(bad(format!("{layout} with {} channels (the layer was built for them)", k.shape()[0])));
@@ -226,17 +213,12 @@ impl Module for DepthwiseConv2D {
 
     fn build(&mut self, input: &[usize], rng: &mut Rng) -> Result<()> {
         self.output_shape(input)?;
-        if self.kernel.is_none() {
+        if self.weights.kernel.is_none() {
             let (channels, _) = self.data_format.split(input).expect("checked by output_shape");
             let [kh, kw] = self.kernel_size;
             let shape = [channels, self.depth_multiplier, kh, kw];
             check_weight_size(self.label(), input, "depthwise_kernel", &shape)?;
-            let kernel = Tensor::glorot_uniform(&shape, rng).to_array();
-            self.kernel = Some(Param::new("depthwise_kernel", kernel));
-            if self.use_bias {
-                let bias = Tensor::zeros(&[channels * self.depth_multiplier]).to_array();
-                self.bias = Some(Param::new("bias", bias));
-            }
+            self.weights.make(&shape, channels * self.depth_multiplier, rng);
         }
         Ok(())
     }
@@ -256,12 +238,12 @@ impl Module for DepthwiseConv2D {
         c.insert("data_format".into(), data_format_value(self.data_format));
         c.insert("dilation_rate".into(), json!(self.dilation_rate));
         c.insert("activation".into(), self.activation.keras_value(&label)?);
-        c.insert("use_bias".into(), json!(self.use_bias));
+        c.insert("use_bias".into(), json!(self.weights.use_bias));
         let glorot = json!({"seed": null, "input_axes": null, "output_axes": null});
         c.insert("depthwise_initializer".into(), initializer("GlorotUniform", glorot));
         c.insert("bias_initializer".into(), initializer("Zeros", json!({})));
-        c.insert("depthwise_regularizer".into(), regularizer(self.kernel_regularizer));
-        c.insert("bias_regularizer".into(), regularizer(self.bias_regularizer));
+        c.insert("depthwise_regularizer".into(), regularizer(self.weights.kernel_regularizer));
+        c.insert("bias_regularizer".into(), regularizer(self.weights.bias_regularizer));
         for key in ["activity_regularizer", "depthwise_constraint", "bias_constraint"] {
             c.insert(key.into(), Value::Null);
         }
@@ -274,12 +256,7 @@ impl Module for DepthwiseConv2D {
     }
 
     fn regularization_loss(&self) -> Option<Tensor> {
-        let kernel = self.kernel.as_ref().zip(self.kernel_regularizer).map(|(p, r)| r.penalty(p));
-        let bias = self.bias.as_ref().zip(self.bias_regularizer).map(|(p, r)| r.penalty(p));
-        match (kernel, bias) {
-            (Some(k), Some(b)) => Some(k + b),
-            (k, b) => k.or(b),
-        }
+        self.weights.regularization_loss()
     }
 
     fn core(&self) -> &LayerCore {
@@ -291,9 +268,7 @@ impl Module for DepthwiseConv2D {
     }
 
     fn weights(&self) -> Vec<Param> {
-        let name = &self.core.name;
-        let kernel = self.kernel.iter().map(|k| k.renamed(&format!("{name}/depthwise_kernel")));
-        kernel.chain(self.bias.iter().map(|b| b.renamed(&format!("{name}/bias")))).collect()
+        self.weights.named(&self.core.name)
     }
 }
 

@@ -6,7 +6,7 @@
 //! `Add`, `Multiply`, `Average`).
 
 mod conv;
-pub(crate) mod conv_common;
+mod conv_common;
 mod conv_transpose;
 mod data_format;
 mod dense;

@@ -4,6 +4,7 @@
 use derin_tensor::{Conv2dOptions, Padding, Param, Rng, Tensor};
 use serde_json::{Value, json};
 
+use super::conv_common::{ConvWeights, check_positive};
 use super::depthwise::DepthwiseConv2D;
 use crate::DataFormat;
 use crate::activation::Activation;
@@ -38,10 +39,9 @@ pub struct SeparableConv2D {
     core: LayerCore,
     filters: usize,
     activation: Activation,
-    use_bias: bool,
     depthwise: DepthwiseConv2D,
-    pointwise: Option<Param>,
-    bias: Option<Param>,
+    /// The pointwise kernel and the bias.
+    pointwise: ConvWeights,
 }
 
 impl SeparableConv2D {
@@ -51,10 +51,8 @@ impl SeparableConv2D {
             core: LayerCore::new("separable_conv2d"),
             filters,
             activation,
-            use_bias: true,
             depthwise: DepthwiseConv2D::new(kernel_size, Activation::Linear).without_bias(),
-            pointwise: None,
-            bias: None,
+            pointwise: ConvWeights::named_kernel("pointwise_kernel"),
         }
     }
 
@@ -90,7 +88,7 @@ impl SeparableConv2D {
 
     /// Leaves out the bias.
     pub fn without_bias(mut self) -> Self {
-        self.use_bias = false;
+        self.pointwise.use_bias = false;
         self
     }
 
@@ -107,12 +105,12 @@ impl SeparableConv2D {
 
     /// The pointwise kernel `[filters, C·M, 1, 1]`, once built.
     pub fn pointwise_kernel(&self) -> Option<&Param> {
-        self.pointwise.as_ref()
+        self.pointwise.kernel.as_ref()
     }
 
     /// The bias `[filters]`, once built (none without a bias).
     pub fn bias(&self) -> Option<&Param> {
-        self.bias.as_ref()
+        self.pointwise.bias.as_ref()
     }
 
     pub(crate) fn from_keras_config(c: &KerasConfig) -> Result<Self> {
@@ -127,19 +125,15 @@ impl SeparableConv2D {
         ])?;
         // The depthwise step reads the keys the two layers share.
         let depthwise = DepthwiseConv2D::from_keras_config(c)?;
+        let mut pointwise = ConvWeights::named_kernel("pointwise_kernel");
+        pointwise.use_bias = c.bool_or("use_bias", true)?;
         Ok(SeparableConv2D {
             core: c.core("separable_conv2d")?,
             filters: c.usize("filters")?,
             activation: c.activation("activation")?,
-            use_bias: c.bool_or("use_bias", true)?,
             depthwise: depthwise.with_activation(Activation::Linear).without_bias(),
-            pointwise: None,
-            bias: None,
+            pointwise,
         })
-    }
-
-    fn freeze(&self, p: &Param) -> Tensor {
-        if self.trainable() { p.value() } else { p.frozen_value() }
     }
 }
 
@@ -147,11 +141,10 @@ impl Module for SeparableConv2D {
     /// # Panics
     /// If the layer is not built or the input does not fit.
     fn forward(&self, x: &Tensor, ctx: &mut Ctx) -> Tensor {
-        let pointwise = self.pointwise.as_ref().unwrap_or_else(|| panic!("{}: forward before build", self.label()));
+        let (pointwise, bias) = self.pointwise.values(&self.label(), self.trainable());
         let format = self.depthwise.data_format();
         let mid = format.to_first(&self.depthwise.forward(x, ctx));
-        let bias = self.bias.as_ref().map(|b| self.freeze(b));
-        let y = mid.conv2d(&self.freeze(pointwise), bias.as_ref(), &Conv2dOptions::default());
+        let y = mid.conv2d(&pointwise, bias.as_ref(), &Conv2dOptions::default());
         self.activation.apply(&format.back_from_first(&y))
     }
 
@@ -159,22 +152,19 @@ impl Module for SeparableConv2D {
         let mid = self.depthwise.output_shape(input)?;
         let format = self.depthwise.data_format();
         let (_, spatial) = format.split(&mid).expect("the depthwise step gives an image");
-        crate::layers::conv_common::check_positive(&self.label(), "filters", &[self.filters])?;
+        check_positive(&self.label(), "filters", &[self.filters])?;
         Ok(format.join(self.filters, &spatial))
     }
 
     fn build(&mut self, input: &[usize], rng: &mut Rng) -> Result<()> {
         self.output_shape(input)?;
         self.depthwise.build(input, rng)?;
-        if self.pointwise.is_none() {
+        if self.pointwise.kernel.is_none() {
             let channels =
                 self.depthwise.depthwise_kernel().expect("built").shape()[0] * self.depthwise.depth_multiplier();
             let shape = [self.filters, channels, 1, 1];
             check_weight_size(self.label(), input, "pointwise_kernel", &shape)?;
-            self.pointwise = Some(Param::new("pointwise_kernel", Tensor::glorot_uniform(&shape, rng).to_array()));
-            if self.use_bias {
-                self.bias = Some(Param::new("bias", Tensor::zeros(&[self.filters]).to_array()));
-            }
+            self.pointwise.make(&shape, self.filters, rng);
         }
         Ok(())
     }
@@ -192,7 +182,7 @@ impl Module for SeparableConv2D {
             c.insert(key.into(), d[key].clone());
         }
         c.insert("activation".into(), self.activation.keras_value(&label)?);
-        c.insert("use_bias".into(), json!(self.use_bias));
+        c.insert("use_bias".into(), json!(self.pointwise.use_bias));
         let glorot = json!({"seed": null, "input_axes": null, "output_axes": null});
         c.insert("depthwise_initializer".into(), initializer("GlorotUniform", glorot.clone()));
         c.insert("pointwise_initializer".into(), initializer("GlorotUniform", glorot));
@@ -232,9 +222,7 @@ impl Module for SeparableConv2D {
     fn weights(&self) -> Vec<Param> {
         let name = &self.core.name;
         let depthwise = self.depthwise.depthwise_kernel().map(|k| k.renamed(&format!("{name}/depthwise_kernel")));
-        let pointwise = self.pointwise.iter().map(|p| p.renamed(&format!("{name}/pointwise_kernel")));
-        let bias = self.bias.iter().map(|b| b.renamed(&format!("{name}/bias")));
-        depthwise.into_iter().chain(pointwise).chain(bias).collect()
+        depthwise.into_iter().chain(self.pointwise.named(name)).collect()
     }
 
     fn set_trainable(&mut self, trainable: bool) {

@@ -142,11 +142,26 @@ pub(super) unsafe fn forward(
     let k = geo.col_rows();
     let band_len = plan.band_len(cig, geo);
     let tasks = n * geo.groups * bands;
+    // The bias of each group's channel blocks, zero-padded like the weights.
+    let mut bias_pad = vec![0.0f32; geo.groups * plan.cog_pad];
+    if let Some(bias) = bias {
+        for (dst, src) in bias_pad.chunks_exact_mut(plan.cog_pad).zip(bias.chunks_exact(cog)) {
+            dst[..cog].copy_from_slice(src);
+        }
+    }
+    // Task `t`: image, group, band; and the group's input planes.
+    let locate = |t: usize| (t / (geo.groups * bands), t / bands % geo.groups, t % bands);
+    let planes = |img: usize, g: usize| &xs[(img * geo.in_channels + g * cig) * in_plane..][..cig * in_plane];
     let task = |t: usize| {
-        let (img, g, band) = (t / (geo.groups * bands), t / bands % geo.groups, t % bands);
+        let (img, g, band) = locate(t);
         let r0 = band * plan.rows;
         let rows = plan.rows.min(oh - r0);
-        let x_g = &xs[(img * geo.in_channels + g * cig) * in_plane..][..cig * in_plane];
+        let x_g = planes(img, g);
+        // The band this thread likely takes next, brought in while this one computes.
+        let next = Some(t + threads::num_threads()).filter(|&n| n < tasks).map(|n| {
+            let (img, g, band) = locate(n);
+            (planes(img, g), band * plan.rows)
+        });
         // SAFETY: task `t` alone writes rows r0..r0 + rows of group `g`'s channels of
         // image `img`.
         let dst = unsafe { out.add(((img * geo.out_channels + g * cog) * oh + r0) * ow) };
@@ -154,22 +169,17 @@ pub(super) unsafe fn forward(
             // SAFETY: `usable` saw AVX-512.
             unsafe { fill_band(input, x_g, cig, geo, &plan, r0) };
             let a = &packed[g * plan.cog_pad * k..][..plan.cog_pad * k];
-            let next = t + threads::num_threads();
+            let b = &bias_pad[g * plan.cog_pad..][..plan.cog_pad];
             let tiles = (rows * plan.wp).div_ceil(NR);
             for (i, q0) in (0..rows * plan.wp).step_by(NR).enumerate() {
-                if next < tasks {
-                    let (img, g, band) = (next / (geo.groups * bands), next / bands % geo.groups, next % bands);
-                    let x_next = &xs[(img * geo.in_channels + g * cig) * in_plane..][..cig * in_plane];
-                    prefetch_rows(x_next, geo, cig, &plan, band * plan.rows, i, tiles);
+                if let Some((x_next, r0_next)) = next {
+                    prefetch_rows(x_next, geo, cig, &plan, r0_next, i, tiles);
                 }
                 let runs = Runs::new(q0, rows, ow, plan.wp);
-                for (block, a) in a.chunks_exact(MR * k).enumerate() {
+                for (block, (a, b)) in a.chunks_exact(MR * k).zip(b.chunks_exact(MR)).enumerate() {
                     let co = block * MR;
                     let channels = MR.min(cog - co);
-                    let mut b = [0.0; MR];
-                    if let Some(bias) = bias {
-                        b[..channels].copy_from_slice(&bias[g * cog + co..][..channels]);
-                    }
+                    let b: &[f32; MR] = b.try_into().expect("a block of MR biases");
                     // SAFETY: `usable` saw AVX-512; the tile reads `input[q0 + off[k] ..][..NR]`,
                     // inside the band by `band_len`'s slack, and writes only the output
                     // pixels of `runs` for its `channels` channels, all inside this task's
@@ -182,7 +192,7 @@ pub(super) unsafe fn forward(
                             dst.wrapping_add(co * oh * ow),
                             oh * ow,
                             channels,
-                            &b,
+                            b,
                             &runs,
                         )
                     };
