@@ -2,7 +2,7 @@
 //! `AnchorGenerator` semantics: per level, every aspect ratio × size centred on the
 //! origin (rounded), shifted to every cell of the level's map.
 
-use crate::boxes::{BoxXyxy, Error};
+use crate::{BoxXyxy, Error};
 
 /// Anchors for a feature pyramid: `sizes[l]` (square-root areas, in pixels) and
 /// `aspect_ratios[l]` (height / width) of level `l`.

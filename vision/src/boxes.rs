@@ -3,49 +3,10 @@
 
 use derin_tensor::ndarray::Array2;
 
+use crate::Error;
+
 /// A box `[x1, y1, x2, y2]`: top-left and bottom-right corners in pixels.
 pub type BoxXyxy = [f32; 4];
-
-/// What was wrong with boxes or scores handed to a box operation.
-#[derive(Debug, thiserror::Error, PartialEq)]
-pub enum Error {
-    /// A box with a coordinate that is NaN or infinite, or with `x2 < x1` or `y2 < y1`.
-    #[error("{op}: box {index} {value:?} {reason}")]
-    InvalidBox {
-        /// The operation that refused it.
-        op: &'static str,
-        /// Its position in the input.
-        index: usize,
-        /// The box as given.
-        value: BoxXyxy,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
-    /// A score that is NaN.
-    #[error("{op}: score {index} is NaN")]
-    InvalidScore {
-        /// The operation that refused it.
-        op: &'static str,
-        /// Its position in the input.
-        index: usize,
-    },
-    /// Inputs that should be parallel differ in length.
-    #[error("{op}: {what}")]
-    Mismatch {
-        /// The operation that refused them.
-        op: &'static str,
-        /// The lengths that differ.
-        what: String,
-    },
-    /// An option out of its range.
-    #[error("{op}: {what}")]
-    Option {
-        /// The operation that refused it.
-        op: &'static str,
-        /// The option and its range.
-        what: String,
-    },
-}
 
 /// `Err` naming the first box with a non-finite coordinate or inverted corners.
 pub(crate) fn check_boxes(op: &'static str, boxes: &[BoxXyxy]) -> Result<(), Error> {

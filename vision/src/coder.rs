@@ -1,7 +1,8 @@
 //! The box coder of R-CNN detectors: boxes as offsets from anchors (or proposals) and
 //! back, with torchvision's `BoxCoder` formulas, weights and clamp.
 
-use crate::boxes::{BoxXyxy, Error, check_boxes};
+use crate::boxes::check_boxes;
+use crate::{BoxXyxy, Error};
 
 /// Encodes a box relative to a reference box (an anchor or a proposal) as
 /// `(dx, dy, dw, dh)` and decodes it back, as torchvision's `BoxCoder`:

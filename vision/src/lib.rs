@@ -18,7 +18,11 @@
 mod anchors;
 mod boxes;
 mod coder;
+mod error;
+mod roi_align;
 
 pub use anchors::AnchorGenerator;
-pub use boxes::{BoxXyxy, Error, batched_nms, box_area, box_iou, clip_boxes_to_image, nms, remove_small_boxes};
+pub use boxes::{BoxXyxy, batched_nms, box_area, box_iou, clip_boxes_to_image, nms, remove_small_boxes};
 pub use coder::BoxCoder;
+pub use error::{Error, Result};
+pub use roi_align::{LevelMapper, MultiScaleRoiAlign, RoiAlignOptions, roi_align, rois_from_boxes};
