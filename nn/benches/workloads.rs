@@ -5,55 +5,14 @@
 //! a warm-up first, training steps report the median; `PEER_BUDGET_S` seconds per workload
 //! (default 4); `DERIN_NUM_THREADS` sets the thread count.
 
-use std::time::Instant;
-
 use derin_nn::{
     Activation, Conv2D, Ctx, DataFormat, Dense, Embedding, GRU, GlobalAveragePooling1D, GlobalAveragePooling2D,
     MaxPooling2D, Module, Sequential,
 };
 use derin_optim::{Optimizer, Sgd, SgdConfig};
 use derin_tensor::ndarray::{ArrayD, IxDyn};
+use derin_tensor::workload::{Workloads, emit, median, time_train};
 use derin_tensor::{Conv2dOptions, Padding, Param, Pool2dOptions, Rng, Tensor, no_grad};
-
-fn budget() -> f64 {
-    std::env::var("PEER_BUDGET_S").ok().and_then(|v| v.parse().ok()).unwrap_or(4.0)
-}
-
-/// Seconds per call: `warmup` untimed calls, then at least `min` and at most `max` timed
-/// ones within `budget` seconds.
-fn time_iters(mut f: impl FnMut(), warmup: usize, min: usize, max: usize, budget: f64) -> Vec<f64> {
-    for _ in 0..warmup {
-        f();
-    }
-    let start = Instant::now();
-    let mut out = Vec::new();
-    while out.len() < max && (out.len() < min || start.elapsed().as_secs_f64() < budget) {
-        let t = Instant::now();
-        f();
-        out.push(t.elapsed().as_secs_f64());
-    }
-    out
-}
-
-fn time_train(f: impl FnMut()) -> Vec<f64> {
-    time_iters(f, 3, 10, 50, budget())
-}
-
-fn median(t: &[f64]) -> f64 {
-    let mut v = t.to_vec();
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { 0.5 * (v[n / 2 - 1] + v[n / 2]) }
-}
-
-fn emit(peer: &str, workload: &str, value: f64, unit: &str, iters: usize, extra: &str) {
-    let rev = std::env::var("DERIN_GIT_REV").unwrap_or_else(|_| "unknown".into());
-    let threads = derin_tensor::num_threads();
-    println!(
-        "{{\"peer\": \"{peer}\", \"workload\": \"{workload}\", \"value\": {value:.2}, \"unit\": \"{unit}\", \"iters\": {iters}, \"threads\": {threads}, \"git_rev\": \"{rev}\"{extra}, \"cpu\": {cpu}}}",
-        cpu = derin_tensor::cpu_info().to_json()
-    );
-}
 
 /// Softmax cross-entropy of `logits` [batch, classes] against integer labels.
 fn cross_entropy(logits: &Tensor, labels: &[usize]) -> Tensor {
@@ -214,27 +173,21 @@ fn embedding_bench(rng: &mut Rng) {
 }
 
 fn main() {
-    // The allocator settings training programs use (see `tune_allocator`'s docs).
-    derin_tensor::tune_allocator();
-    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
-    let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
-    if let Some(n) = std::env::var("DERIN_NUM_THREADS").ok().and_then(|v| v.parse().ok()) {
-        derin_tensor::set_num_threads(n);
-    }
+    let w = Workloads::setup();
     let mut rng = Rng::seed(0);
-    if wanted("mlp_train_step") {
+    if w.wanted("mlp_train_step") {
         mlp_bench(&mut rng);
     }
-    if wanted("cnn_train_step") {
+    if w.wanted("cnn_train_step") {
         cnn_bench(&mut rng);
     }
-    if wanted("gru_train_step") {
+    if w.wanted("gru_train_step") {
         gru_bench(&mut rng);
     }
-    if wanted("transfer_train_step") {
+    if w.wanted("transfer_train_step") {
         transfer_bench(&mut rng);
     }
-    if wanted("embedding_train_step") {
+    if w.wanted("embedding_train_step") {
         embedding_bench(&mut rng);
     }
 }

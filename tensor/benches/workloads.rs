@@ -5,48 +5,10 @@
 //! kernels report the best time and training steps the median; the budget per workload
 //! is `PEER_BUDGET_S` seconds (default 4; kernels get half).
 
-use std::time::Instant;
-
 use derin_tensor::kernels::gemm::sgemm;
 use derin_tensor::ndarray::Array2;
+use derin_tensor::workload::{Workloads, best, emit, time_kernel};
 use derin_tensor::{Conv2dOptions, Padding, Rng, Tensor, no_grad};
-
-fn budget() -> f64 {
-    std::env::var("PEER_BUDGET_S").ok().and_then(|v| v.parse().ok()).unwrap_or(4.0)
-}
-
-/// Seconds per call: `warmup` untimed calls, then at least `min` and at most `max` timed
-/// ones within `budget` seconds.
-fn time_iters(mut f: impl FnMut(), warmup: usize, min: usize, max: usize, budget: f64) -> Vec<f64> {
-    for _ in 0..warmup {
-        f();
-    }
-    let start = Instant::now();
-    let mut out = Vec::new();
-    while out.len() < max && (out.len() < min || start.elapsed().as_secs_f64() < budget) {
-        let t = Instant::now();
-        f();
-        out.push(t.elapsed().as_secs_f64());
-    }
-    out
-}
-
-fn time_kernel(f: impl FnMut()) -> Vec<f64> {
-    time_iters(f, 3, 5, 1000, budget() * 0.5)
-}
-
-fn best(t: &[f64]) -> f64 {
-    t.iter().copied().fold(f64::INFINITY, f64::min)
-}
-
-fn emit(peer: &str, workload: &str, value: f64, unit: &str, iters: usize, extra: &str) {
-    let rev = std::env::var("DERIN_GIT_REV").unwrap_or_else(|_| "unknown".into());
-    let threads = derin_tensor::num_threads();
-    println!(
-        "{{\"peer\": \"{peer}\", \"workload\": \"{workload}\", \"value\": {value:.2}, \"unit\": \"{unit}\", \"iters\": {iters}, \"threads\": {threads}, \"git_rev\": \"{rev}\"{extra}, \"cpu\": {cpu}}}",
-        cpu = derin_tensor::cpu_info().to_json()
-    );
-}
 
 fn random(shape: &[usize], rng: &mut Rng) -> Tensor {
     Tensor::normal(shape, 0.0, 1.0, rng)
@@ -114,24 +76,18 @@ fn threshold_bench(rng: &mut Rng) {
 }
 
 fn main() {
-    // The allocator settings training programs use (see `tune_allocator`'s docs).
-    derin_tensor::tune_allocator();
-    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
-    let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
-    if let Some(n) = std::env::var("DERIN_NUM_THREADS").ok().and_then(|v| v.parse().ok()) {
-        derin_tensor::set_num_threads(n);
-    }
+    let w = Workloads::setup();
     let mut rng = Rng::seed(0);
-    if wanted("sgemm") {
+    if w.wanted("sgemm") {
         sgemm_bench(&mut rng);
     }
-    if wanted("conv2d_forward") {
+    if w.wanted("conv2d_forward") {
         conv2d_bench(&mut rng);
     }
-    if wanted("autograd_overhead") {
+    if w.wanted("autograd_overhead") {
         autograd_overhead_bench();
     }
-    if wanted("elementwise") {
+    if w.wanted("elementwise") {
         threshold_bench(&mut rng);
     }
 }

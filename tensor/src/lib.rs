@@ -32,6 +32,7 @@ mod param;
 pub mod safetensors;
 mod tensor;
 mod threads;
+pub mod workload;
 
 #[cfg(test)]
 mod testing;
