@@ -3,7 +3,7 @@
 use crate::BoxXyxy;
 
 /// What was wrong with boxes or scores handed to a box operation.
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A box with a coordinate that is NaN or infinite, or with `x2 < x1` or `y2 < y1`.
     #[error("{op}: box {index} {value:?} {reason}")]
@@ -53,6 +53,9 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// An error of a layer or model of `nn` (building a backbone, running it).
+    #[error(transparent)]
+    Nn(#[from] derin_nn::Error),
     /// An option out of its range.
     #[error("{op}: {what}")]
     Option {

@@ -16,12 +16,14 @@
 //! ```
 
 mod anchors;
+mod backbone;
 mod boxes;
 mod coder;
 mod error;
 mod roi_align;
 
 pub use anchors::AnchorGenerator;
+pub use backbone::{Backbone, ResNet, ResNetDepth, lenet5, vgg};
 pub use boxes::{BoxXyxy, batched_nms, box_area, box_iou, clip_boxes_to_image, nms, remove_small_boxes};
 pub use coder::BoxCoder;
 pub use error::{Error, Result};

@@ -243,6 +243,25 @@ impl Model {
         Ok(self.forward_with_taps(xs, names, ctx)?.1)
     }
 
+    /// The sample shapes (no batch axis) of the outputs of the layers (or inputs) called
+    /// `names`, as [`outputs_of`](Model::outputs_of) would give them, without running
+    /// the model: what a feature pyramid needs to know of a backbone's stages.
+    ///
+    /// # Errors
+    /// [`Error::Data`] naming a layer or input the model does not have.
+    ///
+    /// ```
+    /// # use derin_nn::{Activation, Conv2D, Graph, Model};
+    /// let mut g = Graph::new();
+    /// let x = g.input("image", &[3, 32, 32]).unwrap();
+    /// let c = g.apply(Conv2D::new(8, [3, 3], Activation::Relu).with_strides([2, 2]).named("stem"), &x).unwrap();
+    /// let m = Model::new(g, &[&x], &[&c]).unwrap();
+    /// assert_eq!(m.shapes_of(&["stem", "image"]).unwrap(), vec![vec![8, 15, 15], vec![3, 32, 32]]);
+    /// ```
+    pub fn shapes_of(&self, names: &[&str]) -> Result<Vec<Vec<usize>>> {
+        names.iter().map(|&name| Ok(self.graph.nodes[self.tap_node(name)?].shape.clone())).collect()
+    }
+
     /// The first node (in evaluation order) made by the layer or input called `name`.
     fn tap_node(&self, name: &str) -> Result<usize> {
         self.order.iter().copied().find(|&i| self.graph.node_name(i) == name).ok_or_else(|| {
