@@ -12,14 +12,12 @@ stay small. Batch-norm statistics are drawn at random and the model is in eval m
 Tensors in each file: the weights (`conv2_block1_1_conv/kernel`, …), `input`
 [2, 3, 40, 48], and `expected/logits`, `expected/c2` … `expected/c5`.
 """
-import json
 import math
-import struct
 
-import numpy as np
 import torch
 import torchvision
 from torch import nn
+from safetensors_io import save_safetensors
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
 print("torch", torch.__version__, "torchvision", torchvision.__version__)
@@ -65,19 +63,6 @@ def derin_name(torch_name):
     elif leaf == "bias" and layer.endswith("bn"):
         leaf = "beta"
     return f"{layer}/{leaf}"
-
-
-def save_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, a in tensors.items():
-        data = np.ascontiguousarray(a, dtype="<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    head = json.dumps(header).encode()
-    head += b" " * (-len(head) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(head)) + head + b"".join(blobs))
 
 
 for name, block, layers in [("resnet18", BasicBlock, [2, 2, 2, 2]), ("resnet50", Bottleneck, [3, 4, 6, 3])]:

@@ -20,6 +20,7 @@ mod backbone;
 mod boxes;
 mod coder;
 mod error;
+mod fpn;
 mod roi_align;
 
 pub use anchors::AnchorGenerator;
@@ -27,4 +28,5 @@ pub use backbone::{Backbone, ResNet, ResNetDepth, lenet5, vgg};
 pub use boxes::{BoxXyxy, batched_nms, box_area, box_iou, clip_boxes_to_image, nms, remove_small_boxes};
 pub use coder::BoxCoder;
 pub use error::{Error, Result};
+pub use fpn::FeaturePyramid;
 pub use roi_align::{LevelMapper, MultiScaleRoiAlign, RoiAlignOptions, roi_align, rois_from_boxes};
