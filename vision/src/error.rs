@@ -56,6 +56,16 @@ pub enum Error {
     /// An error of a layer or model of `nn` (building a backbone, running it).
     #[error(transparent)]
     Nn(#[from] derin_nn::Error),
+    /// A detector's training target that does not fit its image.
+    #[error("{op}: image {image}: {what}")]
+    Target {
+        /// The operation that refused it.
+        op: &'static str,
+        /// The image's position in the batch.
+        image: usize,
+        /// The box or label and what is wrong with it.
+        what: String,
+    },
     /// An option out of its range.
     #[error("{op}: {what}")]
     Option {

@@ -19,14 +19,23 @@ mod anchors;
 mod backbone;
 mod boxes;
 mod coder;
+mod detection;
 mod error;
+mod eval;
 mod fpn;
 mod roi_align;
+mod synthetic;
 
 pub use anchors::AnchorGenerator;
 pub use backbone::{Backbone, ResNet, ResNetDepth, lenet5, vgg};
 pub use boxes::{BoxXyxy, batched_nms, box_area, box_iou, clip_boxes_to_image, nms, remove_small_boxes};
 pub use coder::BoxCoder;
+pub use detection::{
+    DetectionBatch, DetectionLosses, Detections, FasterRcnn, FasterRcnnConfig, ImageTransform, RegionProposalNetwork,
+    RoiHeads, RoiHeadsConfig, RoiLosses, RpnConfig, RpnLosses, Target,
+};
 pub use error::{Error, Result};
+pub use eval::{DetectionMetrics, evaluate};
 pub use fpn::FeaturePyramid;
+pub use synthetic::{CollateDetections, DetectionSet, DigitCanvas};
 pub use roi_align::{LevelMapper, MultiScaleRoiAlign, RoiAlignOptions, roi_align, rois_from_boxes};
