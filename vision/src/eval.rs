@@ -62,7 +62,13 @@ pub fn evaluate(detections: &[Detections], targets: &[Target]) -> Result<Detecti
     }
     let n = classes.len().max(1) as f32;
     let voc_map50 = per_class_ap50.iter().map(|p| p.1).sum::<f32>() / n;
-    Ok(DetectionMetrics { voc_map50, coco_map: coco / n, coco_map50: coco50 / n, coco_map75: coco75 / n, per_class_ap50 })
+    Ok(DetectionMetrics {
+        voc_map50,
+        coco_map: coco / n,
+        coco_map50: coco50 / n,
+        coco_map75: coco75 / n,
+        per_class_ap50,
+    })
 }
 
 fn check(detections: &[Detections], targets: &[Target]) -> Result<()> {
@@ -95,7 +101,8 @@ fn of_class(detections: &[Detections], targets: &[Target], c: usize) -> (Vec<Cla
         .iter()
         .zip(targets)
         .map(|(d, t)| {
-            let mut dets: Vec<(f32, BoxXyxy)> = (0..d.boxes.len()).filter(|&k| d.labels[k] == c).map(|k| (d.scores[k], d.boxes[k])).collect();
+            let mut dets: Vec<(f32, BoxXyxy)> =
+                (0..d.boxes.len()).filter(|&k| d.labels[k] == c).map(|k| (d.scores[k], d.boxes[k])).collect();
             dets.sort_by(|a, b| b.0.total_cmp(&a.0));
             dets.truncate(100);
             let truth: Vec<BoxXyxy> = (0..t.boxes.len()).filter(|&k| t.labels[k] == c).map(|k| t.boxes[k]).collect();
@@ -107,7 +114,10 @@ fn of_class(detections: &[Detections], targets: &[Target], c: usize) -> (Vec<Cla
 }
 
 /// `(score, true positive)` of every detection over all images, best first (stable).
-fn ranked(images: &[ClassImage], mut matcher: impl FnMut(&[(f32, BoxXyxy)], &[BoxXyxy]) -> Vec<bool>) -> Vec<(f32, bool)> {
+fn ranked(
+    images: &[ClassImage],
+    mut matcher: impl FnMut(&[(f32, BoxXyxy)], &[BoxXyxy]) -> Vec<bool>,
+) -> Vec<(f32, bool)> {
     let mut all: Vec<(f32, bool)> = images.iter().flat_map(|(d, t)| d.iter().map(|x| x.0).zip(matcher(d, t))).collect();
     all.sort_by(|a, b| b.0.total_cmp(&a.0));
     all
@@ -119,7 +129,11 @@ fn curve(ranked: &[(f32, bool)], positives: usize) -> (Vec<f64>, Vec<f64>) {
     let mut rec = Vec::with_capacity(ranked.len());
     let mut prec = Vec::with_capacity(ranked.len());
     for &(_, hit) in ranked {
-        if hit { tp += 1.0 } else { fp += 1.0 }
+        if hit {
+            tp += 1.0
+        } else {
+            fp += 1.0
+        }
         rec.push(tp / positives as f64);
         prec.push(tp / (tp + fp).max(f64::EPSILON));
     }

@@ -37,5 +37,5 @@ pub use detection::{
 pub use error::{Error, Result};
 pub use eval::{DetectionMetrics, evaluate};
 pub use fpn::FeaturePyramid;
-pub use synthetic::{CollateDetections, DetectionSet, DigitCanvas};
 pub use roi_align::{LevelMapper, MultiScaleRoiAlign, RoiAlignOptions, roi_align, rois_from_boxes};
+pub use synthetic::{CollateDetections, DetectionSet, DigitCanvas};

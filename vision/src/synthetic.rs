@@ -66,7 +66,10 @@ impl DigitCanvas {
         let [h, w] = self.size;
         let bad = |what: String| Err(Error::Option { op: "DigitCanvas", what });
         if self.digits[0] > self.digits[1] || self.sides[0] > self.sides[1] || self.sides[0] == 0 {
-            return bad(format!("digits {:?} and sides {:?} must be ranges min ≤ max, sides > 0", self.digits, self.sides));
+            return bad(format!(
+                "digits {:?} and sides {:?} must be ranges min ≤ max, sides > 0",
+                self.digits, self.sides
+            ));
         } else if self.sides[1] > h.min(w) {
             return bad(format!("digit sides up to {} do not fit a canvas of {:?}", self.sides[1], self.size));
         } else if images.shape()[0] == 0 || images.shape()[0] != labels.len() {
@@ -81,14 +84,21 @@ impl DigitCanvas {
             let n = self.digits[0] + rng.below(self.digits[1] - self.digits[0] + 1);
             for _ in 0..n {
                 let side = self.sides[0] + rng.below(self.sides[1] - self.sides[0] + 1);
-                let free = (0..50).map(|_| [rng.below(h - side + 1), rng.below(w - side + 1), side]).find(|&[y, x, _]| {
-                    squares.iter().all(|&[y2, x2, s2]| y + side <= y2 || y2 + s2 <= y || x + side <= x2 || x2 + s2 <= x)
-                });
+                let free =
+                    (0..50).map(|_| [rng.below(h - side + 1), rng.below(w - side + 1), side]).find(|&[y, x, _]| {
+                        squares
+                            .iter()
+                            .all(|&[y2, x2, s2]| y + side <= y2 || y2 + s2 <= y || x + side <= x2 || x2 + s2 <= x)
+                    });
                 let Some([y, x, _]) = free else { continue };
                 let k = rng.below(labels.len());
                 let digit = Tensor::from_array(images.slice(s![k, .., ..]).to_owned().into_dyn());
                 let digit = digit.reshape(&[1, 1, digit.shape()[0], digit.shape()[1]]);
-                let digit = if digit.shape()[2..] == [side, side] { digit } else { digit.upsample_bilinear2d([side, side], false) };
+                let digit = if digit.shape()[2..] == [side, side] {
+                    digit
+                } else {
+                    digit.upsample_bilinear2d([side, side], false)
+                };
                 let pixels = digit.to_vec();
                 let mut ink = [usize::MAX, usize::MAX, 0, 0];
                 for (i, &v) in pixels.iter().enumerate() {

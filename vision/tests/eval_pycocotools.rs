@@ -13,7 +13,8 @@ fn xyxy(b: &Value) -> [f32; 4] {
 fn coco_map_matches_pycocotools() {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/coco_eval.json")).unwrap();
     let json: Value = serde_json::from_str(&text).unwrap();
-    let ids: Vec<u64> = json["ground_truth"]["images"].as_array().unwrap().iter().map(|i| i["id"].as_u64().unwrap()).collect();
+    let ids: Vec<u64> =
+        json["ground_truth"]["images"].as_array().unwrap().iter().map(|i| i["id"].as_u64().unwrap()).collect();
     let mut targets = vec![Target::default(); ids.len()];
     for a in json["ground_truth"]["annotations"].as_array().unwrap() {
         let t = &mut targets[ids.iter().position(|&i| i == a["image_id"].as_u64().unwrap()).unwrap()];
@@ -48,7 +49,11 @@ fn voc_map_by_hand() {
     ];
     let found = vec![
         Detections { boxes: vec![b(0.0), b(60.0), b(0.5)], scores: vec![0.9, 0.8, 0.6], labels: vec![1, 1, 1] },
-        Detections { boxes: vec![b(40.0), [0.0, 22.5, 10.0, 32.5], b(0.0)], scores: vec![0.7, 0.5, 0.9], labels: vec![1, 2, 3] },
+        Detections {
+            boxes: vec![b(40.0), [0.0, 22.5, 10.0, 32.5], b(0.0)],
+            scores: vec![0.7, 0.5, 0.9],
+            labels: vec![1, 2, 3],
+        },
     ];
     let m = evaluate(&found, &truth).unwrap();
     assert_eq!(m.per_class_ap50.iter().map(|p| p.0).collect::<Vec<_>>(), vec![1, 2]);

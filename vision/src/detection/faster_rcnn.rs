@@ -96,12 +96,23 @@ impl FasterRcnn {
         } else if config.image_mean.len() != channels || config.image_std.len() != channels {
             return bad(format!("image_mean and image_std need {channels} values, one per input channel"));
         } else if config.rpn.anchor_sizes.len() != levels {
-            let what = format!("{} anchor levels for a pyramid of {levels} (the backbone's {} maps and a pooled one)", config.rpn.anchor_sizes.len(), levels - 1);
+            let what = format!(
+                "{} anchor levels for a pyramid of {levels} (the backbone's {} maps and a pooled one)",
+                config.rpn.anchor_sizes.len(),
+                levels - 1
+            );
             return bad(what);
         } else if (config.image_size[0].min(config.image_size[1]) as f32) < smallest {
-            return bad(format!("image_size {:?} is smaller than the smallest anchor ({smallest} px)", config.image_size));
+            return bad(format!(
+                "image_size {:?} is smaller than the smallest anchor ({smallest} px)",
+                config.image_size
+            ));
         } else if backbone.input_shape()[1..] != config.image_size {
-            let what = format!("image_size {:?} is not the backbone's input {:?}", config.image_size, &backbone.input_shape()[1..]);
+            let what = format!(
+                "image_size {:?} is not the backbone's input {:?}",
+                config.image_size,
+                &backbone.input_shape()[1..]
+            );
             return bad(what);
         }
         let mut rng = Rng::seed(config.seed);
@@ -193,7 +204,11 @@ impl FasterRcnn {
             let size = self.transform.size;
             let (proposals, _) = self.rpn.forward(&levels, size, None, &mut ctx, &mut Rng::seed(0))?;
             let found = self.roi_heads.detect(&levels[..levels.len() - 1], &proposals, size, &mut ctx)?;
-            Ok(found.into_iter().zip(&scales).map(|(d, &s)| Detections { boxes: ImageTransform::from_canvas(&d.boxes, s), ..d }).collect())
+            Ok(found
+                .into_iter()
+                .zip(&scales)
+                .map(|(d, &s)| Detections { boxes: ImageTransform::from_canvas(&d.boxes, s), ..d })
+                .collect())
         })
     }
 
@@ -207,7 +222,10 @@ impl FasterRcnn {
     pub fn check_targets(&self, images: &[Tensor], targets: &[Target]) -> Result<()> {
         const OP: &str = "FasterRcnn";
         if images.len() != targets.len() {
-            return Err(Error::Mismatch { op: OP, what: format!("{} images but {} targets", images.len(), targets.len()) });
+            return Err(Error::Mismatch {
+                op: OP,
+                what: format!("{} images but {} targets", images.len(), targets.len()),
+            });
         }
         for (i, (image, t)) in images.iter().zip(targets).enumerate() {
             if t.boxes.len() != t.labels.len() {
@@ -216,7 +234,9 @@ impl FasterRcnn {
             }
             let (h, w) = match image.shape() {
                 [_, h, w] => (*h as f32, *w as f32),
-                s => return Err(Error::Shape { op: OP, what: format!("image {i} has shape {s:?}, expected [C, H, W]") }),
+                s => {
+                    return Err(Error::Shape { op: OP, what: format!("image {i} has shape {s:?}, expected [C, H, W]") });
+                }
             };
             for (j, (b, &label)) in t.boxes.iter().zip(&t.labels).enumerate() {
                 let what = if b.iter().any(|v| !v.is_finite()) {

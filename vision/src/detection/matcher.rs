@@ -35,7 +35,12 @@ impl Matcher {
         }
         // Best ground truth per candidate; ties go to the first, as torch.max does.
         let best: Vec<(usize, f32)> = (0..n)
-            .map(|j| (0..g).fold((0, f32::NEG_INFINITY), |(bi, bv), i| if iou[[i, j]] > bv { (i, iou[[i, j]]) } else { (bi, bv) }))
+            .map(|j| {
+                (0..g).fold(
+                    (0, f32::NEG_INFINITY),
+                    |(bi, bv), i| if iou[[i, j]] > bv { (i, iou[[i, j]]) } else { (bi, bv) },
+                )
+            })
             .collect();
         let mut out: Vec<Match> = best
             .iter()
@@ -110,7 +115,8 @@ mod tests {
         matches[1] = Match::Ignored;
         let (pos, neg) = sample(&matches, 16, 0.25, &mut Rng::seed(0));
         assert_eq!((pos.len(), neg.len()), (4, 12));
-        assert!(pos.iter().all(|&j| j % 3 == 0) && neg.iter().all(|&j| j % 3 != 0 && j != 1));
+        let object = |j: usize| j % 3 == 0 && j < 90;
+        assert!(pos.iter().all(|&j| object(j)) && neg.iter().all(|&j| !object(j) && j != 1));
         // Few positives: negatives fill the rest; few of both: all of them.
         let (pos, neg) = sample(&matches[..7], 64, 0.5, &mut Rng::seed(0));
         assert_eq!((pos.len(), neg.len()), (3, 3));

@@ -8,7 +8,9 @@ use derin_tensor::{Param, Rng, Tensor};
 
 use super::matcher::{Match, Matcher, sample};
 use super::{Detections, Target, flat_rows};
-use crate::{BoxCoder, BoxXyxy, MultiScaleRoiAlign, Result, batched_nms, box_iou, clip_boxes_to_image, remove_small_boxes};
+use crate::{
+    BoxCoder, BoxXyxy, MultiScaleRoiAlign, Result, batched_nms, box_iou, clip_boxes_to_image, remove_small_boxes,
+};
 
 /// The RoI heads' settings, torchvision's defaults.
 #[derive(Clone, Debug, PartialEq)]
@@ -92,7 +94,16 @@ impl RoiHeads {
         cls_score.build(&[r], rng)?;
         bbox_pred.build(&[r], rng)?;
         let pool = MultiScaleRoiAlign::new([p, p], config.sampling_ratio);
-        Ok(RoiHeads { pool, fc6, fc7, cls_score, bbox_pred, classes, coder: BoxCoder::new([10.0, 10.0, 5.0, 5.0]), config })
+        Ok(RoiHeads {
+            pool,
+            fc6,
+            fc7,
+            cls_score,
+            bbox_pred,
+            classes,
+            coder: BoxCoder::new([10.0, 10.0, 5.0, 5.0]),
+            config,
+        })
     }
 
     /// The layers' weights.
@@ -107,7 +118,13 @@ impl RoiHeads {
 
     /// Class logits `[R, classes]` and box deltas `[R, 4·classes]` of the boxes `rois`
     /// (per image) pooled from `levels`.
-    fn run(&self, levels: &[Tensor], rois: &[Vec<BoxXyxy>], image_size: [usize; 2], ctx: &mut Ctx) -> Result<(Tensor, Tensor)> {
+    fn run(
+        &self,
+        levels: &[Tensor],
+        rois: &[Vec<BoxXyxy>],
+        image_size: [usize; 2],
+        ctx: &mut Ctx,
+    ) -> Result<(Tensor, Tensor)> {
         let pooled = self.pool.forward(levels, rois, &vec![image_size; rois.len()])?;
         let features: usize = pooled.shape()[1..].iter().product();
         let x = pooled.reshape(&[pooled.shape()[0], features]);
@@ -125,11 +142,16 @@ impl RoiHeads {
         ctx: &mut Ctx,
         rng: &mut Rng,
     ) -> Result<RoiLosses> {
-        let matcher = Matcher { high: self.config.fg_iou_thresh, low: self.config.bg_iou_thresh, allow_low_quality: false };
+        let matcher =
+            Matcher { high: self.config.fg_iou_thresh, low: self.config.bg_iou_thresh, allow_low_quality: false };
         let (mut rois, mut labels, mut goals) = (Vec::new(), Vec::new(), Vec::new());
         for (props, target) in proposals.iter().zip(targets) {
             let candidates: Vec<BoxXyxy> = props.iter().chain(&target.boxes).copied().collect();
-            let iou = if target.boxes.is_empty() { Array2::zeros((0, candidates.len())) } else { box_iou(&target.boxes, &candidates)? };
+            let iou = if target.boxes.is_empty() {
+                Array2::zeros((0, candidates.len()))
+            } else {
+                box_iou(&target.boxes, &candidates)?
+            };
             let matches = matcher.assign(&iou);
             let (pos, neg) = sample(&matches, self.config.batch_size_per_image, self.config.positive_fraction, rng);
             let object = |j: usize| match matches[j] {
@@ -138,7 +160,12 @@ impl RoiHeads {
             };
             let refs: Vec<BoxXyxy> = pos.iter().map(|&j| candidates[j]).collect();
             goals.push(self.coder.encode(&pos.iter().map(|&j| target.boxes[object(j)]).collect::<Vec<_>>(), &refs)?);
-            labels.push(pos.iter().map(|&j| target.labels[object(j)]).chain(std::iter::repeat_n(0, neg.len())).collect::<Vec<_>>());
+            labels.push(
+                pos.iter()
+                    .map(|&j| target.labels[object(j)])
+                    .chain(std::iter::repeat_n(0, neg.len()))
+                    .collect::<Vec<_>>(),
+            );
             rois.push(pos.iter().chain(&neg).map(|&j| candidates[j]).collect::<Vec<_>>());
         }
         let (logits, deltas) = self.run(levels, &rois, image_size, ctx)?;
@@ -190,8 +217,11 @@ impl RoiHeads {
             }
             row += props.len();
             let big = remove_small_boxes(&boxes, 1e-2)?;
-            let (boxes, scores, labels): (Vec<BoxXyxy>, Vec<f32>, Vec<usize>) =
-                (big.iter().map(|&i| boxes[i]).collect(), big.iter().map(|&i| scores[i]).collect(), big.iter().map(|&i| labels[i]).collect());
+            let (boxes, scores, labels): (Vec<BoxXyxy>, Vec<f32>, Vec<usize>) = (
+                big.iter().map(|&i| boxes[i]).collect(),
+                big.iter().map(|&i| scores[i]).collect(),
+                big.iter().map(|&i| labels[i]).collect(),
+            );
             let mut keep = batched_nms(&boxes, &scores, &labels, self.config.nms_thresh)?;
             keep.truncate(self.config.detections_per_img);
             out.push(Detections {

@@ -8,7 +8,9 @@ use derin_tensor::{Param, Rng, Tensor};
 
 use super::matcher::{Match, Matcher, sample};
 use super::{Target, flat_rows};
-use crate::{AnchorGenerator, BoxCoder, BoxXyxy, Result, batched_nms, box_iou, clip_boxes_to_image, remove_small_boxes};
+use crate::{
+    AnchorGenerator, BoxCoder, BoxXyxy, Result, batched_nms, box_iou, clip_boxes_to_image, remove_small_boxes,
+};
 
 /// The RPN's settings, torchvision's defaults (those of `fasterrcnn_resnet50_fpn`).
 #[derive(Clone, Debug, PartialEq)]
@@ -88,7 +90,8 @@ impl RegionProposalNetwork {
             return Err(crate::Error::Option { op: "RegionProposalNetwork", what });
         }
         let a = per_cell[0];
-        let mut conv = Conv2D::new(channels, [3, 3], Activation::Relu).with_padding(Padding::Explicit([1, 1])).named("rpn_conv");
+        let mut conv =
+            Conv2D::new(channels, [3, 3], Activation::Relu).with_padding(Padding::Explicit([1, 1])).named("rpn_conv");
         let mut cls_logits = Conv2D::new(a, [1, 1], Activation::Linear).named("rpn_cls_logits");
         let mut bbox_pred = Conv2D::new(4 * a, [1, 1], Activation::Linear).named("rpn_bbox_pred");
         conv.build(&[channels, 3, 3], rng)?;
@@ -97,7 +100,11 @@ impl RegionProposalNetwork {
         // torchvision: weights N(0, 0.01²), biases 0.
         for layer in [&conv, &cls_logits, &bbox_pred] {
             for p in layer.weights() {
-                let v = if p.name().ends_with("kernel") { Tensor::normal(p.value().shape(), 0.0, 0.01, rng) } else { p.value().zeros_like() };
+                let v = if p.name().ends_with("kernel") {
+                    Tensor::normal(p.value().shape(), 0.0, 0.01, rng)
+                } else {
+                    p.value().zeros_like()
+                };
                 p.set(v.to_array());
             }
         }
@@ -142,14 +149,24 @@ impl RegionProposalNetwork {
             deltas.push(b.reshape(&[n, a, 4, h, w]).permute(&[0, 3, 4, 1, 2]).reshape(&[n, h * w * a, 4]));
         }
         let per_level: Vec<usize> = logits.iter().map(|l| l.shape()[1]).collect();
-        let (logits, deltas) = (Tensor::concat(&logits.iter().collect::<Vec<_>>(), 1), Tensor::concat(&deltas.iter().collect::<Vec<_>>(), 1));
+        let (logits, deltas) = (
+            Tensor::concat(&logits.iter().collect::<Vec<_>>(), 1),
+            Tensor::concat(&deltas.iter().collect::<Vec<_>>(), 1),
+        );
         let total = anchors.len();
         let (scores, codes) = (logits.to_vec(), deltas.to_vec());
         let phase = usize::from(!ctx.is_training());
         let mut proposals = Vec::with_capacity(n);
         for i in 0..n {
             let codes: Vec<[f32; 4]> = flat_rows(&codes[i * total * 4..(i + 1) * total * 4]);
-            proposals.push(self.select(&scores[i * total..(i + 1) * total], &codes, &anchors, &per_level, image_size, phase)?);
+            proposals.push(self.select(
+                &scores[i * total..(i + 1) * total],
+                &codes,
+                &anchors,
+                &per_level,
+                image_size,
+                phase,
+            )?);
         }
         let losses = match targets {
             Some(targets) => Some(self.losses(&logits, &deltas, &anchors, targets, rng)?),
@@ -184,24 +201,43 @@ impl RegionProposalNetwork {
         let boxes = self.coder.decode(&picked.iter().map(|&j| codes[j]).collect::<Vec<_>>(), &refs)?;
         let boxes = clip_boxes_to_image(&boxes, image_size)?;
         let probs: Vec<f32> = picked.iter().map(|&j| 1.0 / (1.0 + (-scores[j]).exp())).collect();
-        let keep: Vec<usize> = remove_small_boxes(&boxes, 1e-3)?.into_iter().filter(|&k| probs[k] >= self.config.score_thresh).collect();
-        let (b, s, l): (Vec<BoxXyxy>, Vec<f32>, Vec<usize>) =
-            (keep.iter().map(|&k| boxes[k]).collect(), keep.iter().map(|&k| probs[k]).collect(), keep.iter().map(|&k| level_of[k]).collect());
+        let keep: Vec<usize> =
+            remove_small_boxes(&boxes, 1e-3)?.into_iter().filter(|&k| probs[k] >= self.config.score_thresh).collect();
+        let (b, s, l): (Vec<BoxXyxy>, Vec<f32>, Vec<usize>) = (
+            keep.iter().map(|&k| boxes[k]).collect(),
+            keep.iter().map(|&k| probs[k]).collect(),
+            keep.iter().map(|&k| level_of[k]).collect(),
+        );
         let mut kept = batched_nms(&b, &s, &l, self.config.nms_thresh)?;
         kept.truncate(self.config.post_nms_top_n[phase]);
         Ok(kept.into_iter().map(|k| b[k]).collect())
     }
 
     /// Objectness and box losses over anchors sampled per image.
-    fn losses(&self, logits: &Tensor, deltas: &Tensor, anchors: &[BoxXyxy], targets: &[Target], rng: &mut Rng) -> Result<RpnLosses> {
+    fn losses(
+        &self,
+        logits: &Tensor,
+        deltas: &Tensor,
+        anchors: &[BoxXyxy],
+        targets: &[Target],
+        rng: &mut Rng,
+    ) -> Result<RpnLosses> {
         let total = anchors.len();
-        let matcher = Matcher { high: self.config.fg_iou_thresh, low: self.config.bg_iou_thresh, allow_low_quality: true };
+        let matcher =
+            Matcher { high: self.config.fg_iou_thresh, low: self.config.bg_iou_thresh, allow_low_quality: true };
         let (mut chosen, mut labels, mut pos_rows, mut goals) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (i, target) in targets.iter().enumerate() {
-            let iou = if target.boxes.is_empty() { Array2::zeros((0, total)) } else { box_iou(&target.boxes, anchors)? };
+            let iou =
+                if target.boxes.is_empty() { Array2::zeros((0, total)) } else { box_iou(&target.boxes, anchors)? };
             let matches = matcher.assign(&iou);
             let (pos, neg) = sample(&matches, self.config.batch_size_per_image, self.config.positive_fraction, rng);
-            let matched: Vec<BoxXyxy> = pos.iter().map(|&j| match matches[j] { Match::Object(g) => target.boxes[g], _ => unreachable!("positives are objects") }).collect();
+            let matched: Vec<BoxXyxy> = pos
+                .iter()
+                .map(|&j| match matches[j] {
+                    Match::Object(g) => target.boxes[g],
+                    _ => unreachable!("positives are objects"),
+                })
+                .collect();
             goals.extend(self.coder.encode(&matched, &pos.iter().map(|&j| anchors[j]).collect::<Vec<_>>())?);
             pos_rows.extend(pos.iter().map(|&j| i * total + j));
             chosen.extend(pos.iter().chain(&neg).map(|&j| i * total + j));
@@ -209,7 +245,8 @@ impl RegionProposalNetwork {
         }
         let sampled = chosen.len().max(1) as f32;
         let picked = logits.reshape(&[logits.len()]).index_select(0, &chosen);
-        let objectness = derin_nn::losses::binary_crossentropy(&picked, &Tensor::from_vec(labels, &[chosen.len()]), true);
+        let objectness =
+            derin_nn::losses::binary_crossentropy(&picked, &Tensor::from_vec(labels, &[chosen.len()]), true);
         let pred = deltas.reshape(&[deltas.len() / 4, 4]).index_select(0, &pos_rows);
         let goal = Tensor::from_vec(goals.concat(), &[pos_rows.len(), 4]);
         let box_reg = pred.smooth_l1(&goal, 1.0 / 9.0).sum_all() / sampled;

@@ -53,7 +53,8 @@ impl ImageTransform {
                 return Err(Error::Shape { op: "ImageTransform", what });
             }
             let f = (ch as f32 / s[1] as f32).min(cw as f32 / s[2] as f32);
-            let (h, w) = (((s[1] as f32 * f).round() as usize).clamp(1, ch), ((s[2] as f32 * f).round() as usize).clamp(1, cw));
+            let (h, w) =
+                (((s[1] as f32 * f).round() as usize).clamp(1, ch), ((s[2] as f32 * f).round() as usize).clamp(1, cw));
             let x = image.reshape(&[1, s[0], s[1], s[2]]);
             let x = if [h, w] == [s[1], s[2]] { x } else { x.upsample_bilinear2d([h, w], false) };
             let mean = Tensor::from_vec(self.mean.clone(), &[1, s[0], 1, 1]);
@@ -63,13 +64,17 @@ impl ImageTransform {
             scales.push([h as f32 / s[1] as f32, w as f32 / s[2] as f32]);
         }
         let refs: Vec<&Tensor> = planes.iter().collect();
-        let batch = if refs.is_empty() { Tensor::zeros(&[0, self.mean.len(), ch, cw]) } else { Tensor::concat(&refs, 0) };
+        let batch =
+            if refs.is_empty() { Tensor::zeros(&[0, self.mean.len(), ch, cw]) } else { Tensor::concat(&refs, 0) };
         Ok((batch, scales))
     }
 
     /// `target`'s boxes on the canvas.
     pub(crate) fn to_canvas(target: &Target, [sy, sx]: [f32; 2]) -> Target {
-        Target { boxes: target.boxes.iter().map(|b| [b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy]).collect(), labels: target.labels.clone() }
+        Target {
+            boxes: target.boxes.iter().map(|b| [b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy]).collect(),
+            labels: target.labels.clone(),
+        }
     }
 
     /// Canvas boxes back in the image's pixels.
