@@ -66,6 +66,14 @@ pub enum Error {
         /// The box or label and what is wrong with it.
         what: String,
     },
+    /// A file that cannot be read or written.
+    #[error("{}: {reason}", path.display())]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
     /// An option out of its range.
     #[error("{op}: {what}")]
     Option {

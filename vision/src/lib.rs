@@ -20,6 +20,7 @@ mod backbone;
 mod boxes;
 mod coder;
 mod detection;
+mod draw;
 mod error;
 mod eval;
 mod fpn;
@@ -34,6 +35,7 @@ pub use detection::{
     DetectionBatch, DetectionLosses, Detections, FasterRcnn, FasterRcnnConfig, ImageTransform, RegionProposalNetwork,
     RoiHeads, RoiHeadsConfig, RoiLosses, RpnConfig, RpnLosses, Target,
 };
+pub use draw::Picture;
 pub use error::{Error, Result};
 pub use eval::{DetectionMetrics, evaluate};
 pub use fpn::FeaturePyramid;
