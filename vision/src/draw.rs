@@ -56,12 +56,17 @@ impl Picture {
     pub fn from_tensor(image: &Tensor) -> Result<Self> {
         let s = image.shape();
         if s.len() != 3 || !(s[0] == 1 || s[0] == 3) {
-            return Err(Error::Shape { op: "Picture::from_tensor", what: format!("expected [1 or 3, H, W], got {s:?}") });
+            return Err(Error::Shape {
+                op: "Picture::from_tensor",
+                what: format!("expected [1 or 3, H, W], got {s:?}"),
+            });
         }
         let (c, h, w) = (s[0], s[1], s[2]);
         let v = image.to_vec();
         let byte = |x: f32| (x.clamp(0.0, 1.0) * 255.0).round() as u8;
-        let pixels = (0..h * w).map(|i| if c == 1 { [byte(v[i]); 3] } else { [byte(v[i]), byte(v[h * w + i]), byte(v[2 * h * w + i])] }).collect();
+        let pixels = (0..h * w)
+            .map(|i| if c == 1 { [byte(v[i]); 3] } else { [byte(v[i]), byte(v[h * w + i]), byte(v[2 * h * w + i])] })
+            .collect();
         Ok(Picture { width: w, height: h, pixels })
     }
 
@@ -108,7 +113,11 @@ impl Picture {
     pub fn upscaled(&self, factor: usize) -> Picture {
         let f = factor.max(1);
         let (w, h) = (self.width * f, self.height * f);
-        Picture { width: w, height: h, pixels: (0..w * h).map(|i| self.pixels[(i / w / f) * self.width + (i % w) / f]).collect() }
+        Picture {
+            width: w,
+            height: h,
+            pixels: (0..w * h).map(|i| self.pixels[(i / w / f) * self.width + (i % w) / f]).collect(),
+        }
     }
 
     /// The outline of `b` (in this picture's pixels), `thickness` pixels wide inside it.
@@ -194,7 +203,10 @@ impl Picture {
         };
         let (w, h) = (first.width, first.height);
         if columns == 0 || pictures.iter().any(|p| (p.width, p.height) != (w, h)) {
-            return Err(Error::Shape { op: "Picture::grid", what: format!("{columns} columns of pictures of different sizes") });
+            return Err(Error::Shape {
+                op: "Picture::grid",
+                what: format!("{columns} columns of pictures of different sizes"),
+            });
         }
         let rows = pictures.len().div_ceil(columns);
         let mut out = Picture::new(columns * (w + gap) + gap, rows * (h + gap) + gap, background);
@@ -216,9 +228,12 @@ impl Picture {
         let path = path.as_ref();
         let io = |e: String| Error::Io { path: path.to_path_buf(), reason: e };
         let flat: Vec<u8> = self.pixels.iter().flatten().copied().collect();
-        let buffer = image::RgbImage::from_raw(self.width as u32, self.height as u32, flat).expect("sized by the picture");
+        let buffer =
+            image::RgbImage::from_raw(self.width as u32, self.height as u32, flat).expect("sized by the picture");
         let mut bytes = Vec::new();
-        buffer.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).map_err(|e| io(e.to_string()))?;
+        buffer
+            .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+            .map_err(|e| io(e.to_string()))?;
         let tmp = path.with_extension(format!("png.tmp{}", std::process::id()));
         std::fs::write(&tmp, &bytes).map_err(|e| io(e.to_string()))?;
         std::fs::rename(&tmp, path).map_err(|e| {

@@ -74,6 +74,14 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// An annotation file (VOC XML, COCO JSON) that is malformed or does not fit its images.
+    #[error("{}: {what}", path.display())]
+    Annotation {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong, and where in it.
+        what: String,
+    },
     /// An option out of its range.
     #[error("{op}: {what}")]
     Option {

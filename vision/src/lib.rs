@@ -16,6 +16,7 @@
 //! ```
 
 mod anchors;
+mod annotations;
 mod backbone;
 mod boxes;
 mod coder;
@@ -28,6 +29,7 @@ mod roi_align;
 mod synthetic;
 
 pub use anchors::AnchorGenerator;
+pub use annotations::{Annotation, CocoDataset, parse_coco, parse_voc, read_coco, read_voc};
 pub use backbone::{Backbone, ResNet, ResNetDepth, lenet5, vgg};
 pub use boxes::{BoxXyxy, batched_nms, box_area, box_iou, clip_boxes_to_image, nms, remove_small_boxes};
 pub use coder::BoxCoder;

@@ -6,7 +6,8 @@ use derin_nn::{FitOptions, TrainableModel, fit, load_weights, save_weights};
 use derin_optim::{Adam, AdamConfig};
 use derin_tensor::ndarray::Array3;
 use derin_vision::{
-    CollateDetections, DigitCanvas, FasterRcnn, FasterRcnnConfig, ResNet, ResNetDepth, RoiHeadsConfig, RpnConfig, Target,
+    CollateDetections, DigitCanvas, FasterRcnn, FasterRcnnConfig, ResNet, ResNetDepth, RoiHeadsConfig, RpnConfig,
+    Target,
 };
 
 /// Ten blocky "digits": digit d is a filled rectangle of width 6 + 2d.
@@ -45,7 +46,8 @@ fn detector(seed: u64) -> FasterRcnn {
 #[test]
 fn trains_through_fit_and_reloads_from_a_checkpoint() {
     let (digits, labels) = blocks();
-    let mut set = DigitCanvas::new([64, 64]).digits(0, 2).sides(20, 32).generate(digits.view(), &labels, 48, 0).unwrap();
+    let mut set =
+        DigitCanvas::new([64, 64]).digits(0, 2).sides(20, 32).generate(digits.view(), &labels, 48, 0).unwrap();
     assert!(set.targets.iter().any(|t| t.boxes.is_empty()), "some canvases have no digit");
     set.targets.push(Target::default());
     set.images.push(derin_tensor::Tensor::zeros(&[1, 64, 64]));

@@ -235,7 +235,10 @@ impl FasterRcnn {
             let (h, w) = match image.shape() {
                 [_, h, w] => (*h as f32, *w as f32),
                 s => {
-                    return Err(Error::Shape { op: OP, what: format!("image {i} has shape {s:?}, expected [C, H, W]") });
+                    return Err(Error::Shape {
+                        op: OP,
+                        what: format!("image {i} has shape {s:?}, expected [C, H, W]"),
+                    });
                 }
             };
             for (j, (b, &label)) in t.boxes.iter().zip(&t.labels).enumerate() {

@@ -6,7 +6,10 @@ use super::*;
 fn boxes_and_text_land_where_asked() {
     let mut p = Picture::new(20, 12, [0; 3]);
     p.draw_box(&[2.0, 3.0, 8.0, 9.0], [255, 0, 0], 1);
-    assert_eq!((p.pixel(2, 3), p.pixel(7, 8), p.pixel(5, 3), p.pixel(2, 6)), ([255, 0, 0], [255, 0, 0], [255, 0, 0], [255, 0, 0]));
+    assert_eq!(
+        (p.pixel(2, 3), p.pixel(7, 8), p.pixel(5, 3), p.pixel(2, 6)),
+        ([255, 0, 0], [255, 0, 0], [255, 0, 0], [255, 0, 0])
+    );
     assert_eq!((p.pixel(4, 5), p.pixel(8, 3), p.pixel(2, 9)), ([0; 3], [0; 3], [0; 3])); // inside, past the right and bottom edges
     // A box partly outside is clipped, not a panic.
     p.draw_box(&[-5.0, -5.0, 40.0, 40.0], [0, 255, 0], 2);
@@ -23,7 +26,10 @@ fn grids_overlays_and_maps() {
     let b = Picture::new(2, 1, [20; 3]);
     let g = Picture::grid(&[a.clone(), b.clone(), a], 2, 1, [255; 3]).unwrap();
     assert_eq!((g.width(), g.height()), (7, 5));
-    assert_eq!((g.pixel(1, 1), g.pixel(4, 1), g.pixel(1, 3), g.pixel(4, 3), g.pixel(3, 1)), ([10; 3], [20; 3], [10; 3], [255; 3], [255; 3]));
+    assert_eq!(
+        (g.pixel(1, 1), g.pixel(4, 1), g.pixel(1, 3), g.pixel(4, 3), g.pixel(3, 1)),
+        ([10; 3], [20; 3], [10; 3], [255; 3], [255; 3])
+    );
     assert!(Picture::grid(&[Picture::new(1, 1, [0; 3]), Picture::new(2, 1, [0; 3])], 2, 0, [0; 3]).is_err());
     let m = Picture::from_map(&Tensor::from_vec(vec![-2.0, 0.0, 2.0, 1.0], &[2, 2])).unwrap();
     assert_eq!((m.pixel(0, 0), m.pixel(0, 1), m.pixel(1, 1)), ([0; 3], [255; 3], [191; 3]));
