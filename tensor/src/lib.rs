@@ -47,6 +47,7 @@ pub use init::{Rng, fans};
 pub use ops::AxisIndex;
 pub use ops::PadMode;
 pub use ops::broadcast_shapes;
+pub use ops::{ReluGradient, with_relu_gradient};
 pub use param::Param;
 pub use tensor::{SharedArray, Tensor, TensorId};
 // conv/pool exports

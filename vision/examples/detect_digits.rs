@@ -2,7 +2,12 @@
 //! MNIST digits pasted on 96×96 canvases; evaluated on held-out canvases (VOC mAP@0.5 and
 //! COCO mAP@[.5:.95]), with pictures of what it finds.
 //!
-//! Run: `cargo run --release -p derin-vision --example detect_digits`
+//! Trains 8 epochs of 2000 canvases (about 4 minutes on 2 cores), writes
+//! `detect_digits_{0..5}.png` (held-out canvases, 4× enlarged, detections scoring over 0.5
+//! with their digit and score) and ends with the metrics on 300 held-out canvases.
+//!
+//! Run: `cargo run --release -p derin-vision --example detect_digits` (`EPOCHS=n` to change
+//! the epochs).
 
 use std::time::Instant;
 
@@ -10,8 +15,8 @@ use derin_data::{DataLoader, mnist};
 use derin_nn::{FitOptions, fit};
 use derin_optim::{Adam, AdamConfig};
 use derin_vision::{
-    CollateDetections, DigitCanvas, FasterRcnn, FasterRcnnConfig, ResNet, ResNetDepth, RoiHeadsConfig, RpnConfig,
-    evaluate,
+    CollateDetections, Detections, DigitCanvas, FasterRcnn, FasterRcnnConfig, Picture, ResNet, ResNetDepth,
+    RoiHeadsConfig, RpnConfig, evaluate,
 };
 
 const SIZE: usize = 96;
@@ -23,7 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let test_digits = data.test_images.index_axis(derin_tensor::ndarray::Axis(1), 0);
     let canvas = DigitCanvas::new([SIZE, SIZE]).digits(1, 4).sides(18, 40);
     let train = canvas.generate(digits, &data.train_labels, 2000, 1)?;
-    let test = canvas.generate(test_digits, &data.test_labels, 200, 2)?;
+    let test = canvas.generate(test_digits, &data.test_labels, 300, 2)?;
 
     let backbone = ResNet::new(ResNetDepth::R18, [1, SIZE, SIZE]).width(0.25).seed(3).backbone()?;
     let config = FasterRcnnConfig {
@@ -45,7 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut detector = FasterRcnn::new(backbone, 11, config)?;
     detector.compile(Box::new(Adam::try_new(AdamConfig { learning_rate: 1e-3, ..AdamConfig::default() })?));
     let mut loader = DataLoader::new(train, 8)?.collate_fn(CollateDetections).shuffle(5);
-    let epochs: usize = std::env::var("EPOCHS").ok().and_then(|v| v.parse().ok()).unwrap_or(4);
+    let epochs: usize = std::env::var("EPOCHS").ok().and_then(|v| v.parse().ok()).unwrap_or(8);
     let history = fit(&mut detector, &mut loader, None, FitOptions { epochs, verbose: true, ..FitOptions::default() })?;
     println!(
         "training: {:.0} s, last loss {:.4}",
@@ -56,6 +61,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = Instant::now();
     let found = detector.detect(&test.images)?;
     println!("inference: {:.1} ms per image", t.elapsed().as_secs_f64() * 1e3 / test.images.len() as f64);
+    let names = ["background", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+    for (k, (image, d)) in test.images.iter().zip(&found).take(6).enumerate() {
+        let keep: Vec<usize> = (0..d.scores.len()).filter(|&i| d.scores[i] > 0.5).collect();
+        let confident = Detections {
+            boxes: keep.iter().map(|&i| d.boxes[i].map(|v| v * 4.0)).collect(),
+            scores: keep.iter().map(|&i| d.scores[i]).collect(),
+            labels: keep.iter().map(|&i| d.labels[i]).collect(),
+        };
+        let mut picture = Picture::from_tensor(image)?.upscaled(4);
+        picture.draw_detections(&confident, &names, 2);
+        picture.save_png(format!("detect_digits_{k}.png"))?;
+    }
+    println!("wrote detect_digits_0.png … detect_digits_5.png");
     let m = evaluate(&found, &test.targets)?;
     println!("mAP@0.5: {:.4}  mAP@[.5:.95]: {:.4}", m.voc_map50, m.coco_map);
     Ok(())

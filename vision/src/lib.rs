@@ -24,6 +24,7 @@ mod detection;
 mod draw;
 mod error;
 mod eval;
+mod explain;
 mod fpn;
 mod roi_align;
 mod synthetic;
@@ -40,6 +41,7 @@ pub use detection::{
 pub use draw::Picture;
 pub use error::{Error, Result};
 pub use eval::{DetectionMetrics, evaluate};
+pub use explain::{Explainer, filter_grid, gradient_image, map_grid};
 pub use fpn::FeaturePyramid;
 pub use roi_align::{LevelMapper, MultiScaleRoiAlign, RoiAlignOptions, roi_align, rois_from_boxes};
 pub use synthetic::{CollateDetections, DetectionSet, DigitCanvas};

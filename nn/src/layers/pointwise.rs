@@ -112,6 +112,11 @@ impl Default for ReLU {
 impl Module for ReLU {
     fn forward(&self, x: &Tensor, _ctx: &mut Ctx) -> Tensor {
         let (m, s, t) = (self.max_value.unwrap_or(f32::INFINITY), self.negative_slope, self.threshold);
+        if self.max_value.is_none() && s == 0.0 && t == 0.0 {
+            // The plain ReLU: the tensor op, whose gradient guided backpropagation and the
+            // deconvnet can replace.
+            return x.relu();
+        }
         // Keras' order: keep x above the threshold (0 elsewhere), clip to [0, m], then
         // subtract s·relu(t − x).
         let above = move |x: f32| if t == 0.0 { x > 0.0 } else { x > t };

@@ -48,11 +48,6 @@ impl Tensor {
         self.map_op("tanh", f32::tanh, |_, y| 1.0 - y * y)
     }
 
-    /// `max(0, x)`, range [0, ∞); the default hidden activation. The gradient at 0 is 0.
-    pub fn relu(&self) -> Tensor {
-        self.map_op("relu", |x| x.max(0.0), |x, _| if x > 0.0 { 1.0 } else { 0.0 })
-    }
-
     /// `x` for `x > 0`, else `slope·x` (Keras' default slope is 0.3, PyTorch's 0.01);
     /// keeps a gradient for negative inputs against dying ReLUs.
     pub fn leaky_relu(&self, slope: f32) -> Tensor {

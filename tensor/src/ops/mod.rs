@@ -14,6 +14,7 @@ mod matmul;
 mod pad;
 pub mod pool;
 mod reduce;
+mod relu_gradient;
 mod shape;
 mod smooth_l1;
 mod unary;
@@ -22,6 +23,7 @@ mod upsample;
 pub use axes::AxisIndex;
 pub use broadcast::broadcast_shapes;
 pub use pad::PadMode;
+pub use relu_gradient::{ReluGradient, with_relu_gradient};
 
 #[cfg(test)]
 mod sharing_tests;

@@ -115,7 +115,7 @@ mod tests {
         matches[1] = Match::Ignored;
         let (pos, neg) = sample(&matches, 16, 0.25, &mut Rng::seed(0));
         assert_eq!((pos.len(), neg.len()), (4, 12));
-        let object = |j: usize| j % 3 == 0 && j < 90;
+        let object = |j: usize| j.is_multiple_of(3) && j < 90;
         assert!(pos.iter().all(|&j| object(j)) && neg.iter().all(|&j| !object(j) && j != 1));
         // Few positives: negatives fill the rest; few of both: all of them.
         let (pos, neg) = sample(&matches[..7], 64, 0.5, &mut Rng::seed(0));
