@@ -65,8 +65,9 @@ pub use layers::{
     Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate, Conv1D, Conv2D,
     Conv2DTranspose, Cropping2D, DataFormat, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten, GRU,
     GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, Interpolation, LSTM,
-    LayerNormalization, Masking, MaxPooling1D, MaxPooling2D, MergeLayer, MergeMode, Multiply, Permute, ReLU, Recurrent,
-    Rescaling, Reshape, RnnOptions, RnnOutput, SeparableConv2D, Sides, SimpleRNN, UpSampling2D, ZeroPadding2D,
+    LayerNormalization, Masking, MaxPooling1D, MaxPooling2D, MergeLayer, MergeMode, Multiply, Normalization, Permute,
+    ReLU, Recurrent, Rescaling, Reshape, RnnOptions, RnnOutput, SeparableConv2D, Sides, SimpleRNN, UpSampling2D,
+    ZeroPadding2D,
 };
 pub use logs::{Logs, StepLogs};
 pub use loss::functions as losses;

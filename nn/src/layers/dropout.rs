@@ -27,6 +27,7 @@ use crate::serialize::{KerasConfig, base_config, f32_value};
 pub struct Dropout {
     core: LayerCore,
     rate: f32,
+    noise_shape: Option<Vec<Option<usize>>>,
 }
 
 impl Dropout {
@@ -44,7 +45,24 @@ impl Dropout {
         if !(0.0..1.0).contains(&rate) {
             return Err(Error::Hyperparameter { what: "Dropout rate".into(), value: rate.into(), range: "[0, 1)" });
         }
-        Ok(Dropout { core: LayerCore::new("dropout"), rate })
+        Ok(Dropout { core: LayerCore::new("dropout"), rate, noise_shape: None })
+    }
+
+    /// Drops whole slices: one mask of shape `noise_shape` (batch axis first; `None`
+    /// takes the input's size) broadcast over the input — Keras' `noise_shape`, e.g.
+    /// `[None, 1, 1, 1]` drops whole samples (stochastic depth in EfficientNet).
+    ///
+    /// ```
+    /// # use derin_nn::{Ctx, Dropout, Module};
+    /// # use derin_tensor::Tensor;
+    /// let drop = Dropout::new(0.5).unwrap().with_noise_shape(&[None, Some(1)]);
+    /// let y = drop.forward(&Tensor::ones(&[64, 5]), &mut Ctx::train(3)).to_vec();
+    /// // Each row is all 0 or all 2.
+    /// assert!(y.chunks(5).all(|r| r.iter().all(|&v| v == r[0]) && (r[0] == 0.0 || r[0] == 2.0)));
+    /// ```
+    pub fn with_noise_shape(mut self, noise_shape: &[Option<usize>]) -> Self {
+        self.noise_shape = Some(noise_shape.to_vec());
+        self
     }
 
     /// The drop probability.
@@ -60,10 +78,20 @@ impl Dropout {
     /// The layer a Keras `Dropout` config describes (`seed` is not read: masks come from
     /// the training context's generator).
     pub(crate) fn from_keras_config(c: &KerasConfig) -> Result<Self> {
-        c.unsupported("noise_shape", &Value::Null, "noise_shape")?;
         let rate = c.f32("rate")?;
         let mut d = Dropout::new(rate).map_err(|_| c.error("rate", format!("{rate} is not in [0, 1)")))?;
         d.core = c.core("dropout")?;
+        d.noise_shape = match c.get("noise_shape") {
+            None | Some(Value::Null) => None,
+            Some(v) => {
+                let bad = || c.error("noise_shape", format!("must be null or a list of sizes and nulls (got {v})"));
+                let list = v.as_array().ok_or_else(bad)?;
+                let sizes = list
+                    .iter()
+                    .map(|x| if x.is_null() { Ok(None) } else { x.as_u64().map(|n| Some(n as usize)).ok_or_else(bad) });
+                Some(sizes.collect::<Result<Vec<_>>>()?)
+            }
+        };
         Ok(d)
     }
 }
@@ -74,10 +102,28 @@ impl Module for Dropout {
     }
 
     fn forward(&self, x: &Tensor, ctx: &mut Ctx) -> Tensor {
-        if ctx.is_training() && self.rate > 0.0 { x.dropout(self.rate, &mut ctx.rng) } else { x.clone() }
+        if !ctx.is_training() || self.rate == 0.0 {
+            return x.clone();
+        }
+        match &self.noise_shape {
+            None => x.dropout(self.rate, &mut ctx.rng),
+            Some(noise) => {
+                let shape: Vec<usize> =
+                    x.shape().iter().enumerate().map(|(i, &d)| noise.get(i).copied().flatten().unwrap_or(d)).collect();
+                x * &Tensor::ones(&shape).dropout(self.rate, &mut ctx.rng)
+            }
+        }
     }
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        if let Some(noise) = &self.noise_shape {
+            let fits = noise.len() == input.len() + 1
+                && noise[1..].iter().zip(input).all(|(n, &d)| n.is_none_or(|n| n == 1 || n == d));
+            if !fits {
+                let expected = format!("an input that noise_shape {noise:?} broadcasts over (batch axis first)");
+                return Err(Error::InputShape { layer: self.label(), expected, got: input.to_vec() });
+            }
+        }
         Ok(input.to_vec())
     }
 
@@ -89,7 +135,11 @@ impl Module for Dropout {
         let mut c = base_config(&self.core);
         c.insert("rate".into(), f32_value(self.rate));
         c.insert("seed".into(), Value::Null);
-        c.insert("noise_shape".into(), Value::Null);
+        let noise = self
+            .noise_shape
+            .as_ref()
+            .map_or(Value::Null, |n| n.iter().map(|d| d.map_or(Value::Null, Value::from)).collect());
+        c.insert("noise_shape".into(), noise);
         Ok(json!(c))
     }
 

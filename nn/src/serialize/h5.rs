@@ -170,11 +170,18 @@ pub(crate) fn read_f32(
     let ds = dataset(group, path)?;
     let what = format!("dataset {}", ds.name());
     let descriptor = ds.dtype().and_then(|t| t.to_descriptor()).map_err(h5(&what))?;
-    if descriptor != TypeDescriptor::Float(FloatSize::U4) {
-        return Err(format!("{what} has type {descriptor}, expected float32"));
+    // Integer weights (a Normalization layer's int64 `count`) are read as f32, as the
+    // library keeps every weight.
+    let integer = matches!(descriptor, TypeDescriptor::Integer(_) | TypeDescriptor::Unsigned(_));
+    if descriptor != TypeDescriptor::Float(FloatSize::U4) && !integer {
+        return Err(format!("{what} has type {descriptor}, expected float32 or an integer"));
     }
     check(&what, &ds.shape())?;
-    let data = ds.read_raw::<f32>().map_err(h5(&what))?;
+    let data = if integer {
+        ds.read_raw::<i64>().map_err(h5(&what))?.into_iter().map(|v| v as f32).collect()
+    } else {
+        ds.read_raw::<f32>().map_err(h5(&what))?
+    };
     Ok((ds.shape(), data))
 }
 

@@ -8,8 +8,8 @@ use crate::layers::{
     Add, Average, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate, Conv1D, Conv2D,
     Conv2DTranspose, Cropping2D, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D,
     GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LSTM, LayerNormalization, Masking, MaxPooling1D,
-    MaxPooling2D, MergeLayer, Multiply, Permute, ReLU, Rescaling, Reshape, SeparableConv2D, SimpleRNN, UpSampling2D,
-    ZeroPadding2D,
+    MaxPooling2D, MergeLayer, Multiply, Normalization, Permute, ReLU, Rescaling, Reshape, SeparableConv2D, SimpleRNN,
+    UpSampling2D, ZeroPadding2D,
 };
 use crate::module::Module;
 use crate::serialize::KerasConfig;
@@ -18,7 +18,7 @@ use crate::serialize::KerasConfig;
 const KNOWN: &str = "Activation, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, \
 Conv1D, Conv2D, Conv2DTranspose, Cropping2D, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D, \
 GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LSTM, LayerNormalization, Masking, MaxPooling1D, \
-MaxPooling2D, Permute, ReLU, Rescaling, Reshape, SeparableConv2D, SimpleRNN, UpSampling2D, ZeroPadding2D";
+MaxPooling2D, Normalization, Permute, ReLU, Rescaling, Reshape, SeparableConv2D, SimpleRNN, UpSampling2D, ZeroPadding2D";
 
 /// Rebuilds a layer from its Keras class name and config (what
 /// [`Module::keras_config`] wrote, or what Keras' `get_config()` returns). The layer is
@@ -71,6 +71,7 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<Box<dyn Mod
         "Permute" => Box::new(Permute::from_keras_config(&c)?),
         "ReLU" => Box::new(ReLU::from_keras_config(&c)?),
         "Rescaling" => Box::new(Rescaling::from_keras_config(&c)?),
+        "Normalization" => Box::new(Normalization::from_keras_config(&c)?),
         "Reshape" => Box::new(Reshape::from_keras_config(&c)?),
         "SeparableConv2D" => Box::new(SeparableConv2D::from_keras_config(&c)?),
         "SimpleRNN" => Box::new(SimpleRNN::from_keras_config(&c)?),
@@ -211,8 +212,8 @@ mod tests {
             ("Dropout", json!({"name": "x", "rate": 1.5}), "x (Dropout): config key \"rate\": 1.5 is not in [0, 1)"),
             (
                 "Dropout",
-                json!({"name": "x", "rate": 0.5, "noise_shape": [1, 3]}),
-                "x (Dropout): config key \"noise_shape\": noise_shape is not supported (got [1,3])",
+                json!({"name": "x", "rate": 0.5, "noise_shape": [1, "3"]}),
+                "x (Dropout): config key \"noise_shape\": must be null or a list of sizes and nulls (got [1,\"3\"])",
             ),
             (
                 "Flatten",
@@ -233,7 +234,7 @@ mod tests {
             (
                 "Conv3D",
                 json!({"name": "c"}),
-                "c (Conv3D): config key \"class_name\": unknown layer class (Derin reads Activation, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Conv1D, Conv2D, Conv2DTranspose, Cropping2D, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LSTM, LayerNormalization, Masking, MaxPooling1D, MaxPooling2D, Permute, ReLU, Rescaling, Reshape, SeparableConv2D, SimpleRNN, UpSampling2D, ZeroPadding2D)",
+                "c (Conv3D): config key \"class_name\": unknown layer class (Derin reads Activation, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Conv1D, Conv2D, Conv2DTranspose, Cropping2D, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten, GRU, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LSTM, LayerNormalization, Masking, MaxPooling1D, MaxPooling2D, Normalization, Permute, ReLU, Rescaling, Reshape, SeparableConv2D, SimpleRNN, UpSampling2D, ZeroPadding2D)",
             ),
         ];
         for (class, config, want) in cases {
