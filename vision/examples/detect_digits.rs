@@ -4,7 +4,7 @@
 //!
 //! Trains 8 epochs of 2000 canvases (about 4 minutes on 2 cores), writes
 //! `detect_digits_{0..5}.png` (held-out canvases, 4× enlarged, detections scoring over 0.5
-//! with their digit and score) and ends with the metrics on 300 held-out canvases.
+//! with their digit and score), `detect_digits_grad_cam.png` (Grad-CAM of one detection) and ends with the metrics on 300 held-out canvases.
 //!
 //! Run: `cargo run --release -p derin-vision --example detect_digits` (`EPOCHS=n` to change
 //! the epochs).
@@ -74,6 +74,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         picture.save_png(format!("detect_digits_{k}.png"))?;
     }
     println!("wrote detect_digits_0.png … detect_digits_5.png");
+    if let Some((k, d)) = found.iter().enumerate().find(|(_, d)| !d.scores.is_empty()) {
+        let heat = detector.grad_cam(&test.images[k], &d.boxes[0], d.labels[0], 0)?;
+        let big = heat
+            .reshape(&[1, 1, SIZE, SIZE])
+            .upsample_bilinear2d([SIZE * 4, SIZE * 4], false)
+            .reshape(&[SIZE * 4, SIZE * 4]);
+        let mut picture = Picture::from_tensor(&test.images[k])?.upscaled(4).overlay(&big, 0.5)?;
+        picture.draw_box(&d.boxes[0].map(|v| v * 4.0), [255, 255, 255], 2);
+        picture.save_png("detect_digits_grad_cam.png")?;
+        println!("wrote detect_digits_grad_cam.png (Grad-CAM of the first detection of canvas {k}, on P2)");
+    }
     let m = evaluate(&found, &test.targets)?;
     println!("mAP@0.5: {:.4}  mAP@[.5:.95]: {:.4}", m.voc_map50, m.coco_map);
     Ok(())

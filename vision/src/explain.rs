@@ -197,7 +197,7 @@ pub(crate) fn cam(a: &Tensor, g: &Tensor, size: [usize; 2]) -> Tensor {
 }
 
 /// pytorch-grad-cam's `scale_cam_image`: `(v − min) / (10⁻⁷ + max of that)`.
-fn scaled(v: &[f32]) -> Vec<f32> {
+pub(crate) fn scaled(v: &[f32]) -> Vec<f32> {
     let lo = v.iter().fold(f32::INFINITY, |m, &x| m.min(x));
     let shifted: Vec<f32> = v.iter().map(|x| x - lo).collect();
     let hi = shifted.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x));

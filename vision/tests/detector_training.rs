@@ -67,6 +67,24 @@ fn trains_through_fit_and_reloads_from_a_checkpoint() {
         assert_eq!(image.shape(), &[1, 64, 64]);
     }
 
+    // Grad-CAM of the most confident detection, on P2: an image-sized map in [0, 1],
+    // warmer inside the box than outside it.
+    let (k, found_k) = found.iter().enumerate().find(|(_, f)| !f.scores.is_empty()).expect("something is detected");
+    let (b, label) = (found_k.boxes[0], found_k.labels[0]);
+    let heat = d.grad_cam(&set.images[k], &b, label, 0).unwrap();
+    assert_eq!(heat.shape(), &[64, 64]);
+    let v = heat.to_vec();
+    assert!(v.iter().all(|x| (0.0..=1.0).contains(x)) && v.iter().any(|&x| x > 0.99));
+    let inside = |i: usize| {
+        let (y, x) = ((i / 64) as f32 + 0.5, (i % 64) as f32 + 0.5);
+        x >= b[0] && x <= b[2] && y >= b[1] && y <= b[3]
+    };
+    let mean = |keep: bool| {
+        let s: Vec<f32> = (0..v.len()).filter(|&i| inside(i) == keep).map(|i| v[i]).collect();
+        s.iter().sum::<f32>() / s.len().max(1) as f32
+    };
+    assert!(mean(true) > mean(false), "Grad-CAM inside the box {} vs outside {}", mean(true), mean(false));
+    assert!(d.grad_cam(&set.images[k], &b, 0, 0).is_err() && d.grad_cam(&set.images[k], &b, label, 4).is_err());
     let path = std::env::temp_dir().join(format!("derin-detector-{}.safetensors", std::process::id()));
     save_weights(&path, &d.model_weights()).unwrap();
     let restored = detector(9);

@@ -8,6 +8,8 @@ use std::path::Path;
 #[cfg(feature = "hdf5")]
 use derin_optim::{Hyperparameters, OptimizerState, SavedArray, Slot};
 #[cfg(feature = "hdf5")]
+use derin_tensor::ndarray::{ArrayD, IxDyn};
+#[cfg(feature = "hdf5")]
 use hdf5_metno as hdf5;
 use serde_json::{Value, json};
 
@@ -293,6 +295,20 @@ impl Sequential {
         Ok(())
     }
 
+    /// The permutation into Keras' layout of every parameter that has one (conv kernels),
+    /// by name: optimizer slots are stored in that layout too.
+    fn keras_axes(&self) -> BTreeMap<String, Vec<usize>> {
+        let mut out = BTreeMap::new();
+        for layer in self.modules() {
+            for (i, p) in crate::serialize::weights::all_weights(layer).iter().enumerate() {
+                if let Some(axes) = layer.keras_weight_axes(i) {
+                    out.insert(p.name().to_string(), axes);
+                }
+            }
+        }
+        out
+    }
+
     /// The dataset name of `param`'s `slot` under optimizer prefix `prefix`, as Keras 3
     /// names optimizer variables: `adam/sequential_dense_kernel_momentum`.
     fn slot_name(&self, prefix: &str, param: &str, slot: Slot) -> String {
@@ -313,12 +329,17 @@ impl Sequential {
         write_i64(&g, &names[0], state.iterations as i64)?;
         write_f32(&g, &names[1], &[], &[state.hyperparameters.learning_rate()])?;
         let params: Vec<String> = self.params().iter().map(|p| p.name().to_string()).collect();
+        let axes = self.keras_axes();
         for slots in keras_slot_order(&state.hyperparameters) {
             for p in &params {
                 for &slot in slots.iter() {
                     if let Some(array) = state.slots.get(p).and_then(|s| s.get(&slot)) {
                         let name = self.slot_name(&prefix, p, slot);
-                        write_f32(&g, &name, &array.shape, &array.data)?;
+                        let (shape, data) = match axes.get(p) {
+                            Some(axes) => to_keras_layout(array, axes),
+                            None => (array.shape.clone(), array.data.clone()),
+                        };
+                        write_f32(&g, &name, &shape, &data)?;
                         names.push(name);
                     }
                 }
@@ -362,19 +383,32 @@ impl Sequential {
         let iterations = read_i64(&g, iteration)?;
         let iterations = u64::try_from(iterations).map_err(|_| format!("dataset {iteration} holds {iterations}"))?;
         let params = self.params();
+        let axes = self.keras_axes();
         let mut slots: BTreeMap<String, BTreeMap<Slot, SavedArray>> = BTreeMap::new();
         for p in &params {
             for slot in [Slot::Momentum, Slot::Velocity, Slot::VelocityHat, Slot::AverageGradient, Slot::Accumulator] {
                 let name = self.slot_name(&prefix, p.name(), slot);
                 if names.contains(&name) {
-                    let want = p.shape();
+                    // Slots are stored in Keras' layout, as the weights are.
+                    let axes = axes.get(p.name());
+                    let want: Vec<usize> = match axes {
+                        Some(axes) => axes.iter().map(|&a| p.shape()[a]).collect(),
+                        None => p.shape(),
+                    };
                     let (shape, data) = read_f32(&g, &name, |what, shape| {
                         if shape == want.as_slice() {
                             return Ok(());
                         }
-                        Err(format!("{what} has shape {shape:?}, parameter {} has {want:?}", p.name()))
+                        Err(format!(
+                            "{what} has shape {shape:?}, parameter {} needs {want:?} (Keras' layout)",
+                            p.name()
+                        ))
                     })?;
-                    slots.entry(p.name().to_string()).or_default().insert(slot, SavedArray { shape, data });
+                    let saved = match axes {
+                        Some(axes) => from_keras_layout(&shape, data, axes),
+                        None => SavedArray { shape, data },
+                    };
+                    slots.entry(p.name().to_string()).or_default().insert(slot, saved);
                 }
             }
         }
@@ -382,6 +416,26 @@ impl Sequential {
         let state = OptimizerState { iterations, hyperparameters: compiled.optimizer.state().hyperparameters, slots };
         compiled.optimizer.load_state(&state, &params).map_err(|e| format!("optimizer_weights: {e}"))
     }
+}
+
+/// `array` (Derin's layout) permuted by `axes` into Keras' layout.
+#[cfg(feature = "hdf5")]
+fn to_keras_layout(array: &SavedArray, axes: &[usize]) -> (Vec<usize>, Vec<f32>) {
+    let a = ArrayD::from_shape_vec(IxDyn(&array.shape), array.data.clone()).expect("a slot fits its shape");
+    let a = a.permuted_axes(IxDyn(axes)).as_standard_layout().into_owned();
+    (a.shape().to_vec(), a.iter().copied().collect())
+}
+
+/// Data of `shape` in Keras' layout (Derin's permuted by `axes`) back in Derin's.
+#[cfg(feature = "hdf5")]
+fn from_keras_layout(shape: &[usize], data: Vec<f32>, axes: &[usize]) -> SavedArray {
+    let a = ArrayD::from_shape_vec(IxDyn(shape), data).expect("read with this shape");
+    let mut inverse = vec![0; axes.len()];
+    for (k, &x) in axes.iter().enumerate() {
+        inverse[x] = k;
+    }
+    let a = a.permuted_axes(IxDyn(&inverse)).as_standard_layout().into_owned();
+    SavedArray { shape: a.shape().to_vec(), data: a.iter().copied().collect() }
 }
 
 /// The order Keras creates an optimizer's slot variables in: groups of slots, each group

@@ -7,7 +7,7 @@ use derin_tensor::{Param, Rng, Tensor, no_grad};
 
 use super::transform::ImageTransform;
 use super::{DetectionBatch, Detections, RegionProposalNetwork, RoiHeads, RoiHeadsConfig, RpnConfig, Target};
-use crate::{Backbone, Error, FeaturePyramid, Result};
+use crate::{Backbone, BoxXyxy, Error, FeaturePyramid, Result};
 
 /// How a Faster R-CNN is built; torchvision's `fasterrcnn_resnet50_fpn` defaults except
 /// the canvas (a fixed `image_size` here).
@@ -210,6 +210,45 @@ impl FasterRcnn {
                 .map(|(d, &s)| Detections { boxes: ImageTransform::from_canvas(&d.boxes, s), ..d })
                 .collect())
         })
+    }
+
+    /// Grad-CAM of one detection: the score of class `label` that the RoI heads give the
+    /// box `b` (in `image`'s pixels), differentiated against pyramid level `level` (0 is
+    /// the finest, P2 on a ResNet), as a heat map `[H, W]` of the image in [0, 1] (the
+    /// canvas' heat map cut to the image and resized to it, scaled again).
+    ///
+    /// # Errors
+    /// [`Error::Option`] for a label that is not a class 1.. or a level the RoI heads do
+    /// not pool from; [`Error::Target`] for a bad box; errors of the layers.
+    pub fn grad_cam(&self, image: &Tensor, b: &BoxXyxy, label: usize, level: usize) -> Result<Tensor> {
+        let pooled = self.fpn.levels() - 1;
+        if label == 0 || label >= self.classes || level >= pooled {
+            let what = format!(
+                "label {label} and level {level}: the classes are 1..{}, the levels 0..{pooled}",
+                self.classes - 1
+            );
+            return Err(Error::Option { op: "FasterRcnn::grad_cam", what });
+        }
+        self.check_targets(std::slice::from_ref(image), &[Target { boxes: vec![*b], labels: vec![label] }])?;
+        let (batch, scales) = self.transform.batch(std::slice::from_ref(image))?;
+        let [sy, sx] = scales[0];
+        let mut ctx = Ctx::eval();
+        let levels = self.levels(&batch, &mut ctx)?;
+        let size = self.transform.size;
+        let on_canvas = vec![[b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy]];
+        let (logits, _) = self.roi_heads.run(&levels[..pooled], &[on_canvas], size, &mut ctx)?;
+        let score = logits.narrow(1, label, 1).sum_all();
+        let grads = score.backward_keeping(&[&levels[level]]);
+        let g = grads.get(&levels[level]).unwrap_or_else(|| levels[level].zeros_like());
+        let heat = crate::explain::cam(&levels[level].detach(), &g, size);
+        let (h, w) = (image.shape()[1], image.shape()[2]);
+        let (ch, cw) = (
+            ((h as f32 * sy).round() as usize).clamp(1, size[0]),
+            ((w as f32 * sx).round() as usize).clamp(1, size[1]),
+        );
+        let cut = heat.narrow(0, 0, ch).narrow(1, 0, cw).reshape(&[1, 1, ch, cw]);
+        let resized = if [ch, cw] == [h, w] { cut } else { cut.upsample_bilinear2d([h, w], false) };
+        Ok(Tensor::from_vec(crate::explain::scaled(&resized.to_vec()), &[h, w]))
     }
 
     /// `Err` naming the first target that does not fit its image.

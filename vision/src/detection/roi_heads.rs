@@ -118,7 +118,7 @@ impl RoiHeads {
 
     /// Class logits `[R, classes]` and box deltas `[R, 4·classes]` of the boxes `rois`
     /// (per image) pooled from `levels`.
-    fn run(
+    pub(super) fn run(
         &self,
         levels: &[Tensor],
         rois: &[Vec<BoxXyxy>],
