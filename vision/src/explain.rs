@@ -6,7 +6,7 @@
 #[cfg(test)]
 mod tests;
 
-use derin_nn::{Ctx, DataFormat, Model, Sequential};
+use derin_nn::{Ctx, DataFormat, KerasModel, Model, Sequential};
 use derin_tensor::ndarray::ArrayD;
 use derin_tensor::{ReluGradient, Tensor, with_relu_gradient};
 
@@ -57,6 +57,14 @@ impl<'a> Explainer<'a> {
             Ok((outs.into_iter().next().expect("a model has an output"), maps))
         });
         Explainer { run, format }
+    }
+
+    /// Explains a model loaded from a Keras file (channels-last, as Keras saves them).
+    pub fn keras(model: &'a KerasModel) -> Self {
+        match model {
+            KerasModel::Sequential(s) => Explainer::sequential(s).with_format(DataFormat::ChannelsLast),
+            KerasModel::Functional(m) => Explainer::model(m, DataFormat::ChannelsLast),
+        }
     }
 
     /// The same explainer for a model laid out as `format`.

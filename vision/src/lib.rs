@@ -1,18 +1,36 @@
-//! Computer vision on Derin. So far: the box operations every detector is built from,
-//! with torchvision's semantics and names (`box_iou`, `nms`, `batched_nms`,
-//! `clip_boxes_to_image`, `remove_small_boxes`) the R-CNN box coder ([`BoxCoder`]) and anchors over
-//! a feature pyramid ([`AnchorGenerator`]).
+//! Computer vision on Derin: CNN backbones (ours and any Keras model's), a feature
+//! pyramid, RoI Align, Faster R-CNN trained through `fit`, detection data and metrics,
+//! and pictures of what a network sees.
 //!
-//! Boxes are `[x1, y1, x2, y2]` in pixels, `x1 ≤ x2` and `y1 ≤ y2` (torchvision's
-//! `xyxy`). Functions that read boxes check them and return [`Error`] naming the first
-//! bad one instead of panicking.
+//! - **Boxes** with torchvision's semantics and names: [`box_iou`], [`nms`],
+//!   [`batched_nms`], [`clip_boxes_to_image`], [`remove_small_boxes`], the R-CNN
+//!   [`BoxCoder`], anchors over a pyramid ([`AnchorGenerator`]). Boxes are
+//!   `[x1, y1, x2, y2]` in pixels; bad ones (NaN, infinite, inverted) are errors naming them.
+//! - **Backbones**: [`ResNet`] 18/34/50 with torchvision's topology and a width multiplier,
+//!   [`vgg`], [`lenet5`], or any `nn` model tapped at named layers ([`Backbone::new`]);
+//!   [`FeaturePyramid`]; [`roi_align`] (a differentiable op) and [`MultiScaleRoiAlign`]
+//!   with the FPN [`LevelMapper`].
+//! - **Detection**: [`FasterRcnn`] (RPN, RoI heads, image resize and normalization) as a
+//!   `TrainStep`, so `derin_nn::fit` trains it; [`DigitCanvas`] makes a synthetic set of
+//!   MNIST digits on canvases; [`read_voc`] and [`read_coco`] read your own annotations;
+//!   [`evaluate`] gives VOC mAP@0.5 and COCO mAP@[.5:.95] (pycocotools' numbers);
+//!   [`Picture`] draws boxes and labels to PNG.
+//! - **Seeing inside**: [`Explainer`] (feature maps, deconvnet, guided backpropagation,
+//!   Grad-CAM), [`filter_grid`], [`map_grid`], [`FasterRcnn::grad_cam`] for one detection.
+//!
+//! Grad-CAM on a CNN saved by Keras:
 //!
 //! ```
-//! use derin_vision::{box_iou, nms};
-//! let boxes = [[0.0, 0.0, 10.0, 10.0], [1.0, 1.0, 11.0, 11.0], [50.0, 50.0, 60.0, 60.0]];
-//! let keep = nms(&boxes, &[0.9, 0.8, 0.7], 0.5).unwrap();
-//! assert_eq!(keep, vec![0, 2]); // box 1 overlaps box 0 with IoU 81/119 > 0.5
-//! assert!((box_iou(&boxes[..1], &boxes[1..2]).unwrap()[[0, 0]] - 81.0 / 119.0).abs() < 1e-6);
+//! use derin_nn::load_model;
+//! use derin_tensor::Tensor;
+//! use derin_vision::{Explainer, Picture};
+//!
+//! let cnn = load_model(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/keras_mnist_cnn.h5"))?;
+//! let digit = Tensor::zeros(&[1, 28, 28]); // or derin_data::read_image(path, ColorMode::Gray)?
+//! let heat = Explainer::keras(&cnn).grad_cam(&digit, "conv2", 7)?; // class 7, layer conv2
+//! Picture::from_tensor(&digit)?.overlay(&heat, 0.5)?.save_png(std::env::temp_dir().join("grad_cam.png"))?;
+//! assert_eq!(heat.shape(), &[28, 28]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod anchors;
