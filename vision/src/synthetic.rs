@@ -24,7 +24,7 @@ use crate::{DetectionBatch, Error, Result, Target};
 /// digits.slice_mut(derin_tensor::ndarray::s![0, 4..24, 4..24]).fill(1.0);
 /// digits.slice_mut(derin_tensor::ndarray::s![1, 10..18, 2..26]).fill(1.0);
 /// let set = DigitCanvas::new([64, 64]).digits(1, 3).sides(28, 28).generate(digits.view(), &[7, 1], 5, 0).unwrap();
-/// assert_eq!(set.len(), 5);
+/// assert_eq!(set.images.len(), 5);
 /// let (image, target) = set.item(0);
 /// assert_eq!(image.shape(), &[1, 64, 64]);
 /// let b = target.boxes[0];
@@ -181,5 +181,37 @@ impl Collate<(Tensor, Target)> for CollateDetections {
     fn collate(&self, items: Vec<(Tensor, Target)>, _indices: &[usize]) -> derin_data::Result<DetectionBatch> {
         let (images, targets) = items.into_iter().unzip();
         Ok(DetectionBatch { images, targets })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use derin_tensor::ndarray::Array3;
+
+    use super::*;
+    use crate::box_iou;
+
+    #[test]
+    fn canvases_hold_the_asked_digits_without_overlaps() {
+        let mut digits = Array3::<f32>::zeros((3, 28, 28));
+        digits.slice_mut(s![.., 6..22, 8..20]).fill(0.9);
+        let set = DigitCanvas::new([96, 96]).digits(1, 4).sides(18, 40).generate(digits.view(), &[0, 5, 9], 300, 7).unwrap();
+        let counts: Vec<usize> = set.targets.iter().map(|t| t.boxes.len()).collect();
+        let mean = counts.iter().sum::<usize>() as f32 / counts.len() as f32;
+        // 1 to 4 asked, uniformly: 2.5 on average, a little less when a digit finds no room.
+        assert!((2.2..=2.5).contains(&mean), "mean digits per canvas {mean}");
+        assert!(counts.iter().all(|&c| (1..=4).contains(&c)));
+        for t in &set.targets {
+            assert!(t.labels.iter().all(|l| [1, 6, 10].contains(l)));
+            assert!(t.boxes.iter().all(|b| b[0] >= 0.0 && b[1] >= 0.0 && b[2] <= 96.0 && b[3] <= 96.0 && b[2] > b[0]));
+            let iou = box_iou(&t.boxes, &t.boxes).unwrap();
+            for i in 0..t.boxes.len() {
+                for j in 0..t.boxes.len() {
+                    assert!(i == j || iou[[i, j]] == 0.0, "digits overlap");
+                }
+            }
+        }
+        let bad = DigitCanvas::new([32, 32]).sides(16, 48).generate(digits.view(), &[0, 5, 9], 1, 0);
+        assert!(bad.unwrap_err().to_string().contains("do not fit a canvas"));
     }
 }
