@@ -195,7 +195,8 @@ mod tests {
     fn canvases_hold_the_asked_digits_without_overlaps() {
         let mut digits = Array3::<f32>::zeros((3, 28, 28));
         digits.slice_mut(s![.., 6..22, 8..20]).fill(0.9);
-        let set = DigitCanvas::new([96, 96]).digits(1, 4).sides(18, 40).generate(digits.view(), &[0, 5, 9], 300, 7).unwrap();
+        let set =
+            DigitCanvas::new([96, 96]).digits(1, 4).sides(18, 40).generate(digits.view(), &[0, 5, 9], 300, 7).unwrap();
         let counts: Vec<usize> = set.targets.iter().map(|t| t.boxes.len()).collect();
         let mean = counts.iter().sum::<usize>() as f32 / counts.len() as f32;
         // 1 to 4 asked, uniformly: 2.5 on average, a little less when a digit finds no room.
