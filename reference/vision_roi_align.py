@@ -4,8 +4,9 @@ Run from the repository root with a Python that has torchvision:
 
     python reference/vision_roi_align.py
 
-Printed with torch 2.15.0 and torchvision 0.29.2 (CPU, float32); the tests hard-code
-what it prints. Inputs are formulas the Rust tests compute the same way (in f64, then
+Printed with torch 2.15.0 and torchvision 0.29.2 (CPU, float32), and written to
+vision/tests/fixtures/roi_align.safetensors (`out/{case}`, `grad/{case}`, `multiscale`),
+which the tests read. Inputs are formulas the Rust tests compute the same way (in f64, then
 rounded to f32): feature value i (flat, row-major) is sin(0.3 i) + 0.1 cos(1.7 i), the
 output weight j of the loss sum(out * G) is cos(0.5 j).
 """
@@ -13,6 +14,7 @@ import math
 
 import torch
 import torchvision
+from safetensors_io import save_safetensors
 from torchvision.ops import MultiScaleRoIAlign, roi_align
 
 print("torch", torch.__version__, "torchvision", torchvision.__version__)
@@ -41,13 +43,15 @@ boxes = torch.tensor([
     [1.0, 11.0, 2.0, 30.0, 20.0],  # mostly outside bottom-right
     [0.0, 2.0, 2.0, 2.0, 2.0],     # zero size
 ])
-for scale, ratio, aligned in [(0.5, 2, False), (0.5, 0, False), (0.5, 2, True), (0.5, 0, True), (1.0, 1, False)]:
+saved = {}
+for case, (scale, ratio, aligned) in enumerate([(0.5, 2, False), (0.5, 0, False), (0.5, 2, True), (0.5, 0, True), (1.0, 1, False)]):
     xi = x.clone().requires_grad_(True)
     out = roi_align(xi, boxes, output_size=(2, 3), spatial_scale=scale, sampling_ratio=ratio, aligned=aligned)
     (out * weights(out.shape)).sum().backward()
     print(f"roi_align scale={scale} ratio={ratio} aligned={aligned}")
     print("  out", fmt(out))
     print("  grad", fmt(xi.grad))
+    saved[f"out/{case}"], saved[f"grad/{case}"] = out.detach().numpy(), xi.grad.numpy()
 
 # Multi-scale RoI Align over two levels of a 64x48 image (strides 4 and 8), boxes of
 # several sizes so the level mapper (canonical 224 at level 4) picks both levels.
@@ -57,3 +61,7 @@ rois = [torch.tensor([[4.0, 4.0, 12.0, 12.0], [0.0, 0.0, 44.0, 60.0], [10.0, 20.
 out = pool(feats, rois, [(64, 48)])
 print("multiscale scales", pool.scales, "levels", pool.map_levels(rois).tolist())
 print("  out", fmt(out))
+saved["multiscale"] = out.numpy()
+save_safetensors("vision/tests/fixtures/roi_align.safetensors", saved)
+saved["multiscale"] = out.numpy()
+save_safetensors("vision/tests/fixtures/roi_align.safetensors", saved)
