@@ -61,5 +61,5 @@ tiny = keras.Sequential([
 ], name="tiny")
 tiny.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
 tiny.fit(x[:12, 11:17, 11:17], y[:12] % 3, batch_size=4, epochs=1, verbose=0)
-tiny.save(os.path.join(ROOT, "nn/tests/fixtures/keras_conv_adam.h5"))
+tiny.save(os.path.join(ROOT, "nn/tests/fixtures/optimizer/keras_conv_adam.h5"))
 print("wrote keras_conv_adam.h5")

@@ -112,7 +112,6 @@ fn keras2_options_derin_lacks_are_errors_naming_class_layer_and_key() {
         ("BatchNormalization", "axis", json!([1, 2])),
         ("Embedding", "embeddings_constraint", max_norm.clone()),
         ("Embedding", "activity_regularizer", l2.clone()),
-        ("Dropout", "noise_shape", json!([null, 1])),
         ("SimpleRNN", "time_major", json!(true)),
         ("SimpleRNN", "stateful", json!(true)),
         ("LSTM", "unroll", json!(true)),

@@ -15,7 +15,7 @@ fn slot(path: &Path, name: &str) -> (Vec<usize>, Vec<f32>) {
 
 #[test]
 fn conv_kernel_slots_keep_keras_layout() {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keras_conv_adam.h5");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/optimizer/keras_conv_adam.h5");
     let KerasModel::Sequential(model) = load_model(&source).unwrap() else { panic!("a Sequential model") };
     let saved = std::env::temp_dir().join(format!("derin-conv-adam-{}.h5", std::process::id()));
     model.save(&saved).unwrap();
