@@ -16,7 +16,7 @@ use derin_nn::{FitOptions, fit};
 use derin_optim::{Adam, AdamConfig};
 use derin_vision::{
     CollateDetections, Detections, DigitCanvas, FasterRcnn, FasterRcnnConfig, Picture, ResNet, ResNetDepth,
-    RoiHeadsConfig, RpnConfig, evaluate,
+    RoiHeadsConfig, RpnConfig, draw_detections, evaluate,
 };
 
 const SIZE: usize = 96;
@@ -70,7 +70,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             labels: keep.iter().map(|&i| d.labels[i]).collect(),
         };
         let mut picture = Picture::from_tensor(image)?.upscaled(4);
-        picture.draw_detections(&confident, &names, 2);
+        draw_detections(&mut picture, &confident, &names, 2);
         picture.save_png(format!("detect_digits_{k}.png"))?;
     }
     println!("wrote detect_digits_0.png … detect_digits_5.png");

@@ -57,9 +57,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     filter_grid(&cnn.weights()[0].value(), 8, 12)?.save_png("filters.png")?;
     map_grid(&explain.feature_maps(&digit, "conv1")?, 4, 4)?.save_png("feature_maps_conv1.png")?;
     map_grid(&explain.feature_maps(&digit, "conv2")?, 4, 8)?.save_png("feature_maps_conv2.png")?;
-    let reconstructions = (0..16)
-        .map(|c| Picture::from_tensor(&gradient_image(&explain.deconvnet(&digit, "conv2", c)?)).map(|p| p.upscaled(4)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut reconstructions = Vec::new();
+    for c in 0..16 {
+        let r = gradient_image(&explain.deconvnet(&digit, "conv2", c)?);
+        reconstructions.push(Picture::from_tensor(&r)?.upscaled(4));
+    }
     Picture::grid(&reconstructions, 4, 2, [255; 3])?.save_png("deconvnet.png")?;
     Picture::from_tensor(&gradient_image(&explain.guided_backprop(&digit, class)?))?
         .upscaled(8)

@@ -53,6 +53,9 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// An error of `data` (a picture that cannot be made or written).
+    #[error(transparent)]
+    Data(#[from] derin_data::Error),
     /// An error of a layer or model of `nn` (building a backbone, running it).
     #[error(transparent)]
     Nn(#[from] derin_nn::Error),

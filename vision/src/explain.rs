@@ -10,7 +10,6 @@ use derin_nn::{Ctx, DataFormat, KerasModel, Model, Sequential};
 use derin_tensor::ndarray::ArrayD;
 use derin_tensor::{ReluGradient, Tensor, with_relu_gradient};
 
-use crate::draw::normalized;
 use crate::{Error, Picture, Result};
 
 type Run<'a> = Box<dyn Fn(&Tensor, &[&str]) -> derin_nn::Result<(Tensor, Vec<Tensor>)> + 'a>;
@@ -245,8 +244,8 @@ pub fn filter_grid(kernel: &Tensor, columns: usize, scale: usize) -> Result<Pict
             };
             Picture::from_tensor(&Tensor::from_vec(values, &[channels, kh, kw])).map(|p| p.upscaled(scale))
         })
-        .collect::<Result<Vec<_>>>()?;
-    Picture::grid(&tiles, columns, 1, [255; 3])
+        .collect::<derin_data::Result<Vec<_>>>()?;
+    Ok(Picture::grid(&tiles, columns, 1, [255; 3])?)
 }
 
 /// Maps `[K, h, w]` as a grid of `columns` gray tiles, each scaled to its own range,
@@ -264,8 +263,8 @@ pub fn map_grid(maps: &Tensor, columns: usize, scale: usize) -> Result<Picture> 
             Picture::from_tensor(&Tensor::from_vec(normalized(&v[c * h * w..(c + 1) * h * w]), &[1, h, w]))
                 .map(|p| p.upscaled(scale))
         })
-        .collect::<Result<Vec<_>>>()?;
-    Picture::grid(&tiles, columns, 1, [255; 3])
+        .collect::<derin_data::Result<Vec<_>>>()?;
+    Ok(Picture::grid(&tiles, columns, 1, [255; 3])?)
 }
 
 /// A gradient image (`[C, H, W]`, as guided backpropagation and the deconvnet give)
@@ -274,4 +273,10 @@ pub fn gradient_image(g: &Tensor) -> Tensor {
     let m = g.to_vec().iter().fold(0.0f32, |m, v| m.max(v.abs()));
     let v: Vec<f32> = g.to_vec().iter().map(|x| if m > 0.0 { 0.5 + x / (2.0 * m) } else { 0.5 }).collect();
     Tensor::from_vec(v, g.shape())
+}
+
+/// Values scaled to [0, 1] by their minimum and maximum (0.5 when constant).
+fn normalized(v: &[f32]) -> Vec<f32> {
+    let (lo, hi) = v.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+    if hi > lo { v.iter().map(|x| (x - lo) / (hi - lo)).collect() } else { vec![0.5; v.len()] }
 }

@@ -14,7 +14,7 @@
 //!   `TrainStep`, so `derin_nn::fit` trains it; [`DigitCanvas`] makes a synthetic set of
 //!   MNIST digits on canvases; [`read_voc`] and [`read_coco`] read your own annotations;
 //!   [`evaluate`] gives VOC mAP@0.5 and COCO mAP@[.5:.95] (pycocotools' numbers);
-//!   [`Picture`] draws boxes and labels to PNG.
+//!   [`draw_detections`] draws boxes and labels on a [`Picture`] (PNG).
 //! - **Seeing inside**: [`Explainer`] (feature maps, deconvnet, guided backpropagation,
 //!   Grad-CAM), [`filter_grid`], [`map_grid`], [`FasterRcnn::grad_cam`] for one detection.
 //!
@@ -52,11 +52,12 @@ pub use annotations::{Annotation, CocoDataset, parse_coco, parse_voc, read_coco,
 pub use backbone::{Backbone, ResNet, ResNetDepth, lenet5, vgg};
 pub use boxes::{BoxXyxy, batched_nms, box_area, box_iou, clip_boxes_to_image, nms, remove_small_boxes};
 pub use coder::BoxCoder;
+pub use derin_data::Picture;
 pub use detection::{
     DetectionBatch, DetectionLosses, Detections, FasterRcnn, FasterRcnnConfig, ImageTransform, RegionProposalNetwork,
     RoiHeads, RoiHeadsConfig, RoiLosses, RpnConfig, RpnLosses, Target,
 };
-pub use draw::Picture;
+pub use draw::draw_detections;
 pub use error::{Error, Result};
 pub use eval::{DetectionMetrics, evaluate};
 pub use explain::{Explainer, filter_grid, gradient_image, map_grid};

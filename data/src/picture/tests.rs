@@ -13,6 +13,9 @@ fn boxes_and_text_land_where_asked() {
     assert_eq!((p.pixel(4, 5), p.pixel(8, 3), p.pixel(2, 9)), ([0; 3], [0; 3], [0; 3])); // inside, past the right and bottom edges
     // A box partly outside is clipped, not a panic.
     p.draw_box(&[-5.0, -5.0, 40.0, 40.0], [0, 255, 0], 2);
+    let mut s = Picture::new(4, 4, [0; 3]);
+    s.fill_rect(-1, 2, 3, 5, [7; 3]);
+    assert_eq!((s.pixel(0, 2), s.pixel(1, 3), s.pixel(2, 2), s.pixel(0, 1)), ([7; 3], [7; 3], [0; 3], [0; 3]));
     let mut t = Picture::new(12, 8, [0; 3]);
     t.draw_text(0, 0, "1", [255; 3], [9; 3], 1);
     // "1" is 010/110/010/010/111, drawn from (1, 1): column 2 of row 1, the bottom row.
@@ -46,8 +49,7 @@ fn png_files_are_written_whole_or_not_at_all() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("boxes.png");
     let mut p = Picture::from_tensor(&Tensor::full(&[3, 16, 24], 0.5)).unwrap();
-    let found = Detections { boxes: vec![[2.0, 9.0, 12.0, 15.0]], scores: vec![0.97], labels: vec![3] };
-    p.draw_detections(&found, &["bg", "a", "b", "seven"], 1);
+    p.draw_labeled_box(&[2.0, 9.0, 12.0, 15.0], 3, "seven 0.97", 1);
     p.save_png(&path).unwrap();
     let back = image::open(&path).unwrap().to_rgb8();
     assert_eq!((back.width(), back.height()), (24, 16));
