@@ -16,13 +16,13 @@ fn vae_bench(rng: &mut Rng) {
     vae.compile(Box::new(Adam::try_new(AdamConfig { learning_rate: 1e-3, ..AdamConfig::default() }).expect("valid")));
     let x = Tensor::uniform(&[128, 784], 0.0, 1.0, rng);
     let eps = Tensor::normal(&[128, 20], 0.0, 1.0, rng);
-    let loss0 = vae.loss_with_noise(&x, &eps).total.item();
+    let loss0 = vae.loss_with_noise(&x, None, &eps).total.item();
     let batch = Batch { x: x.clone(), y: Targets::Unlabeled, indices: (0..128).collect() };
     let mut ctx = Ctx::train(0);
     let t = time_train(|| {
         vae.train_step(&batch, &mut ctx).expect("compiled");
     });
-    let loss1 = vae.loss_with_noise(&x, &eps).total.item();
+    let loss1 = vae.loss_with_noise(&x, None, &eps).total.item();
     emit(
         "derin",
         "vae_train_step",

@@ -42,20 +42,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("time per epoch: {per_epoch:.2} s");
 
     let digits = test_x.narrow(0, 0, 10);
-    Picture::grid(&[row(&digits)?, row(&vae.reconstruct(&digits))?], 1, 4, [255; 3])?
+    Picture::grid(&[row(&digits)?, row(&vae.reconstruct(&digits, None))?], 1, 4, [255; 3])?
         .save_png("vae_reconstructions.png")?;
-    row(&vae.sample(10, &mut Rng::seed(3)))?.save_png("vae_samples.png")?;
+    row(&vae.sample(10, None, &mut Rng::seed(3)))?.save_png("vae_samples.png")?;
     // From the mean code of a 7 (test digit 0) to that of a 2 (test digit 1), in 10 steps.
-    let (mu, _) = vae.encode(&test_x.narrow(0, 0, 2));
+    let (mu, _) = vae.encode(&test_x.narrow(0, 0, 2), None);
     let (a, b) = (mu.narrow(0, 0, 1), mu.narrow(0, 1, 1));
     let path: Vec<Tensor> = (0..10).map(|k| &a + &(&b - &a).mul_scalar(k as f32 / 9.0)).collect();
     let z = Tensor::concat(&path.iter().collect::<Vec<_>>(), 0);
-    row(&vae.decode(&z).sigmoid())?.save_png("vae_interpolation.png")?;
+    row(&vae.decode(&z, None).sigmoid())?.save_png("vae_interpolation.png")?;
 
     // A 2-D latent, for a picture of the code space: each test digit's mean, coloured.
     let mut flat = Vae::new(VaeConfig { latent: 2, ..VaeConfig::default() }, 1)?;
     train(&mut flat, &train_x, 3.min(epochs))?;
-    let (codes, _) = flat.encode(&test_x.narrow(0, 0, 3000));
+    let (codes, _) = flat.encode(&test_x.narrow(0, 0, 3000), None);
     let mut scatter = Picture::new(400, 400, [255; 3]);
     let colours = Picture::palette();
     for (i, c) in codes.to_vec().chunks(2).enumerate() {
@@ -65,7 +65,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     scatter.save_png("vae_latent_2d.png")?;
     println!("wrote vae_reconstructions.png, vae_samples.png, vae_interpolation.png, vae_latent_2d.png");
 
-    let elbo = vae.negative_elbo(&test_x, 500, &mut Rng::seed(7));
+    let elbo = vae.negative_elbo(&test_x, None, 500, &mut Rng::seed(7));
     println!("test negative ELBO: {elbo:.1} nats");
     Ok(())
 }
