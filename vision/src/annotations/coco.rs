@@ -21,7 +21,7 @@ pub struct CocoDataset {
 }
 
 impl CocoDataset {
-    /// The class names by label, `"background"` first (what [`crate::Picture::draw_detections`]
+    /// The class names by label, `"background"` first (what [`crate::draw_detections`]
     /// takes).
     pub fn class_names(&self) -> Vec<&str> {
         std::iter::once("background").chain(self.categories.iter().map(|c| c.1.as_str())).collect()
