@@ -40,7 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut loader = DataLoader::new(TensorDataset::unlabeled(images.clone())?, 128)?.shuffle(epoch as u64);
         fit(&mut gan, &mut loader, None, FitOptions { epochs: 1, verbose: true, ..FitOptions::default() })?;
         let path = format!("{name}_epoch_{}.png", epoch + 1);
-        grid(&gan.sample(64, &mut Rng::seed(11)), 8)?.save_png(&path)?;
+        grid(&gan.sample(64, None, &mut Rng::seed(11)), 8)?.save_png(&path)?;
         println!("wrote {path}");
     }
     let seconds = start.elapsed().as_secs_f64();
@@ -54,7 +54,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         judge.accuracy(&test, &data.test_labels)?,
         t.elapsed().as_secs_f64()
     );
-    let samples = gan.sample(1000, &mut Rng::seed(5));
+    let samples = gan.sample(1000, None, &mut Rng::seed(5));
     let verdict = judge.judge(&samples)?;
     let fid = judge.fid(&samples, &test.narrow(0, 0, 1000))?;
     println!("classes of 1,000 samples: {:?}; classifier FID {fid:.2}", verdict.histogram);

@@ -2,7 +2,7 @@
 //! (`TrainStep` + `fit`): so far the variational autoencoder ([`Vae`], conditional on a class when
 //! [`VaeConfig::classes`] is set) and the terms of
 //! its loss ([`kl_standard_normal`], [`kl_normal`], [`bernoulli_nll`]), GANs ([`Gan`]:
-//! MLP and DCGAN pairs), and a judge of generated digits ([`DigitJudge`]: a CNN's
+//! MLP, DCGAN and conditional pairs), and a judge of generated digits ([`DigitJudge`]: a CNN's
 //! confidence, the entropy of its classes, a classifier FID).
 //!
 //! ```
