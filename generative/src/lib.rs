@@ -2,7 +2,7 @@
 //! (`TrainStep` + `fit`): so far the variational autoencoder ([`Vae`], conditional on a class when
 //! [`VaeConfig::classes`] is set) and the terms of
 //! its loss ([`kl_standard_normal`], [`kl_normal`], [`bernoulli_nll`]), GANs ([`Gan`]:
-//! MLP, DCGAN and conditional pairs), and a judge of generated digits ([`DigitJudge`]: a CNN's
+//! MLP, DCGAN and conditional pairs), RealNVP flows ([`RealNvp`]), and a judge of generated digits ([`DigitJudge`]: a CNN's
 //! confidence, the entropy of its classes, a classifier FID).
 //!
 //! ```
@@ -17,12 +17,14 @@
 
 mod divergence;
 mod error;
+mod flow;
 mod gan;
 mod judge;
 mod vae;
 
 pub use divergence::{bernoulli_nll, kl_normal, kl_standard_normal};
 pub use error::{Error, Result};
+pub use flow::RealNvp;
 pub use gan::{Gan, GanConfig};
 pub use judge::{DigitJudge, Judgement, frechet_distance};
 pub use vae::{Vae, VaeConfig, VaeLoss};
