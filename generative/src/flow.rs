@@ -7,6 +7,7 @@ use derin_nn::{Activation, Ctx, Dense, Module, StepLogs, TrainStep, TrainableMod
 use derin_optim::Optimizer;
 use derin_tensor::{Param, Rng, Tensor, no_grad};
 
+use crate::step::optimize;
 use crate::{Error, Result};
 
 /// `½ ln 2π`.
@@ -202,11 +203,7 @@ impl TrainStep for RealNvp {
         let value = loss.item();
         let grads = loss.backward();
         let params = self.weights();
-        let Some(optimizer) = self.optimizer.as_mut() else {
-            let reason = "no optimizer: call compile first".to_string();
-            return Err(derin_nn::Error::Data { operation: "RealNvp::train_step", reason });
-        };
-        optimizer.step(&params, &grads);
+        optimize(&mut self.optimizer, "RealNvp::train_step", &params, &grads)?;
         Ok(StepLogs::new(batch.x.shape()[0]).with("loss", value))
     }
 

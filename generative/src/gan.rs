@@ -10,6 +10,7 @@ use derin_nn::{
 use derin_optim::{Adam, AdamConfig, Optimizer};
 use derin_tensor::{Param, Rng, Tensor, no_grad};
 
+use crate::step::class_labels;
 use crate::{Error, Result};
 
 /// A GAN's settings: DCGAN's defaults (latent 100, Adam 2·10⁻⁴ with β₁ = 0.5, no label
@@ -223,14 +224,7 @@ impl TrainStep for Gan {
     /// own network; logs `d_loss`, `g_loss`, `d_real` and `d_fake` (mean probabilities).
     fn train_step(&mut self, batch: &Batch, ctx: &mut Ctx) -> derin_nn::Result<StepLogs> {
         let n = batch.x.shape()[0];
-        let labels = match (&batch.y, self.classes) {
-            (_, 0) => None,
-            (derin_data::Targets::Labels(l), k) if l.iter().all(|&c| c < k) => Some(l.as_slice()),
-            _ => {
-                let reason = format!("a conditional GAN needs labels below {} in every batch", self.classes);
-                return Err(derin_nn::Error::Data { operation: "Gan::train_step", reason });
-            }
-        };
+        let labels = class_labels(batch, self.classes, "Gan::train_step")?;
         let real = batch.x.reshape(&[n, 1, 28, 28]);
         let z = Tensor::normal(&[n, self.config.latent], 0.0, 1.0, &mut self.noise);
         let fake = self.generator.forward(&self.g_input(&z, labels), ctx).detach();

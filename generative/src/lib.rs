@@ -20,6 +20,7 @@ mod error;
 mod flow;
 mod gan;
 mod judge;
+mod step;
 mod vae;
 
 pub use divergence::{bernoulli_nll, kl_normal, kl_standard_normal};

@@ -2,11 +2,12 @@
 //! it: an MLP encoder to the mean and log-variance of a diagonal Gaussian, the
 //! reparameterization `z = μ + σ·ε`, an MLP decoder to Bernoulli logits.
 
-use derin_data::{Batch, Targets};
+use derin_data::Batch;
 use derin_nn::{Activation, Ctx, Dense, Module, StepLogs, TrainStep, TrainableModel};
 use derin_optim::Optimizer;
 use derin_tensor::{Param, Rng, Tensor, no_grad};
 
+use crate::step::{class_labels, optimize};
 use crate::{Error, Result, bernoulli_nll, kl_standard_normal};
 
 /// Layer sizes: `input → hidden → (μ, log σ²: latent) → hidden → input`, and for a
@@ -184,20 +185,6 @@ impl Vae {
     pub fn sample(&self, n: usize, labels: Option<&[usize]>, rng: &mut Rng) -> Tensor {
         no_grad(|| self.decode(&Tensor::normal(&[n, self.config.latent], 0.0, 1.0, rng), labels).sigmoid())
     }
-
-    /// The batch's labels when the VAE is conditional: `Err` when they are missing or
-    /// not classes.
-    fn labels<'b>(&self, batch: &'b Batch) -> derin_nn::Result<Option<&'b [usize]>> {
-        if self.config.classes == 0 {
-            return Ok(None);
-        }
-        let bad = |reason: String| derin_nn::Error::Data { operation: "Vae (conditional)", reason };
-        match &batch.y {
-            Targets::Labels(l) if l.iter().all(|&c| c < self.config.classes) => Ok(Some(l)),
-            Targets::Labels(_) => Err(bad(format!("a label is not one of the {} classes", self.config.classes))),
-            _ => Err(bad("batches need class labels".into())),
-        }
-    }
 }
 
 impl TrainableModel for Vae {
@@ -211,23 +198,19 @@ impl TrainStep for Vae {
 
     /// One optimizer step on the batch's negative ELBO; logs `loss`, `reconstruction`, `kl`.
     fn train_step(&mut self, batch: &Batch, _ctx: &mut Ctx) -> derin_nn::Result<StepLogs> {
-        let labels = self.labels(batch)?;
+        let labels = class_labels(batch, self.config.classes, "Vae (conditional)")?;
         let eps = Tensor::normal(&[batch.x.shape()[0], self.config.latent], 0.0, 1.0, &mut self.noise);
         let loss = self.loss_with_noise(&batch.x, labels, &eps);
         let logs = logs(batch.x.shape()[0], &loss);
         let grads = loss.total.backward();
         let params = self.weights();
-        let Some(optimizer) = self.optimizer.as_mut() else {
-            let reason = "no optimizer: call compile first".to_string();
-            return Err(derin_nn::Error::Data { operation: "Vae::train_step", reason });
-        };
-        optimizer.step(&params, &grads);
+        optimize(&mut self.optimizer, "Vae::train_step", &params, &grads)?;
         Ok(logs)
     }
 
     /// The batch's negative ELBO without a graph.
     fn test_step(&mut self, batch: &Batch) -> derin_nn::Result<StepLogs> {
-        let labels = self.labels(batch)?;
+        let labels = class_labels(batch, self.config.classes, "Vae (conditional)")?;
         let loss = no_grad(|| self.loss(&batch.x, labels, &mut self.noise.clone()));
         Ok(logs(batch.x.shape()[0], &loss))
     }
@@ -242,6 +225,7 @@ fn logs(n: usize, loss: &VaeLoss) -> StepLogs {
 
 #[cfg(test)]
 mod tests {
+    use derin_data::Targets;
     use derin_nn::{FitOptions, fit};
     use derin_optim::Adam;
 

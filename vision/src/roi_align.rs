@@ -187,7 +187,8 @@ pub(crate) fn apply(plan: Plan, levels: &[&Tensor], channels: usize) -> Tensor {
     let bins = plan.bins;
     let k = plan.rois.len();
     let [oh, ow] = plan.output_size;
-    let inputs: Vec<_> = levels.iter().map(|t| t.array().as_standard_layout().into_owned()).collect();
+    // Borrowed as they are when contiguous (the usual case), copied only otherwise.
+    let inputs: Vec<_> = levels.iter().map(|t| t.array().as_standard_layout()).collect();
     let mut out = vec![0.0f32; k * c * bins];
     derin_tensor::install(|| {
         out.par_chunks_mut((c * bins).max(1)).enumerate().for_each(|(r, out_r)| {

@@ -32,7 +32,7 @@ use crate::serialize::training::{
     training_config,
 };
 #[cfg(feature = "hdf5")]
-use crate::serialize::weights::{model_weights, read_weights, weights_group, write_weights};
+use crate::serialize::weights::{from_keras_layout, model_weights, read_weights, weights_group, write_weights};
 #[cfg(feature = "hdf5")]
 use crate::serialize::{BACKEND, KERAS_VERSION};
 use crate::serialize::{KerasConfig, layer_from_config};
@@ -405,7 +405,7 @@ impl Sequential {
                         ))
                     })?;
                     let saved = match axes {
-                        Some(axes) => from_keras_layout(&shape, data, axes),
+                        Some(axes) => from_keras_slot(&shape, data, axes),
                         None => SavedArray { shape, data },
                     };
                     slots.entry(p.name().to_string()).or_default().insert(slot, saved);
@@ -428,13 +428,8 @@ fn to_keras_layout(array: &SavedArray, axes: &[usize]) -> (Vec<usize>, Vec<f32>)
 
 /// Data of `shape` in Keras' layout (Derin's permuted by `axes`) back in Derin's.
 #[cfg(feature = "hdf5")]
-fn from_keras_layout(shape: &[usize], data: Vec<f32>, axes: &[usize]) -> SavedArray {
-    let a = ArrayD::from_shape_vec(IxDyn(shape), data).expect("read with this shape");
-    let mut inverse = vec![0; axes.len()];
-    for (k, &x) in axes.iter().enumerate() {
-        inverse[x] = k;
-    }
-    let a = a.permuted_axes(IxDyn(&inverse)).as_standard_layout().into_owned();
+fn from_keras_slot(shape: &[usize], data: Vec<f32>, axes: &[usize]) -> SavedArray {
+    let a = from_keras_layout(ArrayD::from_shape_vec(IxDyn(shape), data).expect("read with this shape"), axes);
     SavedArray { shape: a.shape().to_vec(), data: a.iter().copied().collect() }
 }
 

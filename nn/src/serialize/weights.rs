@@ -146,13 +146,16 @@ pub(crate) fn read_weight(
     })?;
     let array = ArrayD::from_shape_vec(IxDyn(&shape), data).map_err(|e| format!("dataset {name}: {e}"))?;
     Ok(match axes {
-        Some(axes) => {
-            let mut inverse = vec![0; axes.len()];
-            for (k, &a) in axes.iter().enumerate() {
-                inverse[a] = k;
-            }
-            array.permuted_axes(IxDyn(&inverse)).as_standard_layout().into_owned()
-        }
+        Some(axes) => from_keras_layout(array, &axes),
         None => array,
     })
+}
+
+/// An array in Keras' layout (Derin's permuted by `axes`) back in Derin's, contiguous.
+pub(crate) fn from_keras_layout(array: ArrayD<f32>, axes: &[usize]) -> ArrayD<f32> {
+    let mut inverse = vec![0; axes.len()];
+    for (k, &a) in axes.iter().enumerate() {
+        inverse[a] = k;
+    }
+    array.permuted_axes(IxDyn(&inverse)).as_standard_layout().into_owned()
 }

@@ -203,16 +203,17 @@ impl RoiHeads {
         let mut row = 0;
         for props in proposals {
             let (mut boxes, mut scores, mut labels) = (Vec::new(), Vec::new(), Vec::new());
-            for (r, p) in props.iter().enumerate() {
-                let refs = vec![*p; k - 1];
-                let decoded = self.coder.decode(&codes[(row + r) * k + 1..(row + r + 1) * k], &refs)?;
-                for (c, b) in clip_boxes_to_image(&decoded, image_size)?.into_iter().enumerate() {
-                    let s = probs[(row + r) * k + c + 1];
-                    if s > self.config.score_thresh {
-                        boxes.push(b);
-                        scores.push(s);
-                        labels.push(c + 1);
-                    }
+            // Every proposal's box for every class but the background, decoded at once.
+            let pairs: Vec<(usize, usize)> = (0..props.len()).flat_map(|r| (1..k).map(move |c| (r, c))).collect();
+            let refs: Vec<BoxXyxy> = pairs.iter().map(|&(r, _)| props[r]).collect();
+            let own: Vec<[f32; 4]> = pairs.iter().map(|&(r, c)| codes[(row + r) * k + c]).collect();
+            let decoded = clip_boxes_to_image(&self.coder.decode(&own, &refs)?, image_size)?;
+            for (&(r, c), b) in pairs.iter().zip(decoded) {
+                let s = probs[(row + r) * k + c];
+                if s > self.config.score_thresh {
+                    boxes.push(b);
+                    scores.push(s);
+                    labels.push(c);
                 }
             }
             row += props.len();
